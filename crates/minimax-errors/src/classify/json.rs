@@ -1,0 +1,115 @@
+//! Reading the few fields that decide an outcome from a JSON body, without materialising the
+//! rest: a 4 MB T2A answer is mostly one hex string, which is skipped in place, never copied.
+
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+
+/// The top-level fields that matter for classification, borrowed from the body.
+#[derive(Debug, Default)]
+pub(crate) struct Fields<'a> {
+    pub base_resp: Option<&'a RawValue>,
+    pub error: Option<&'a RawValue>,
+    pub kind: Option<&'a RawValue>,
+    pub trace_id: Option<&'a RawValue>,
+    pub request_id: Option<&'a RawValue>,
+    pub id: Option<&'a RawValue>,
+}
+
+/// Why a body could not be scanned.
+#[derive(Debug)]
+pub(crate) enum ScanError {
+    /// Valid JSON, but not an object (says what it is instead).
+    NotAnObject(&'static str),
+    /// Ended in the middle of a value.
+    Truncated(serde_json::Error),
+    /// Not valid JSON.
+    Invalid(serde_json::Error),
+}
+
+/// Scans a top-level JSON object, keeping only the fields classification needs.
+pub(crate) fn scan(body: &[u8]) -> Result<Fields<'_>, ScanError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let result = if first == Some(&b'{') {
+        de.deserialize_map(FieldsVisitor)
+    } else {
+        // Not an object: still tell valid JSON of another kind from a syntax error.
+        IgnoredAny::deserialize(&mut de).map(|_| Fields::default())
+    };
+    match result.and_then(|fields| de.end().map(|()| fields)) {
+        Ok(_) if first != Some(&b'{') => Err(ScanError::NotAnObject(kind_of(first))),
+        Ok(fields) => Ok(fields),
+        Err(error) if error.classify() == serde_json::error::Category::Eof => {
+            Err(ScanError::Truncated(error))
+        }
+        Err(error) => Err(ScanError::Invalid(error)),
+    }
+}
+
+fn kind_of(first: Option<&u8>) -> &'static str {
+    match first {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = Fields<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+        let mut fields = Fields::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let slot = match key.as_ref() {
+                "base_resp" => &mut fields.base_resp,
+                "error" => &mut fields.error,
+                "type" => &mut fields.kind,
+                "trace_id" => &mut fields.trace_id,
+                "request_id" => &mut fields.request_id,
+                "id" => &mut fields.id,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value::<&'de RawValue>()?);
+        }
+        Ok(fields)
+    }
+}
+
+/// A small JSON value (a `base_resp` or `error` object), parsed fully; `None` for `null`.
+pub(crate) fn small_value(raw: Option<&RawValue>) -> Option<Value> {
+    raw.and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+        .filter(|value| !value.is_null())
+}
+
+/// A string or number field as text (ids are sometimes numbers).
+pub(crate) fn text_of(raw: Option<&RawValue>) -> Option<String> {
+    match small_value(raw)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// An integer code from a number or a numeric string (`1002`, `"1002"`).
+pub(crate) fn code_of(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}

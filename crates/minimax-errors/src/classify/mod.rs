@@ -1,0 +1,418 @@
+//! Classification: response bytes, HTTP status, headers and endpoint in; an [`Outcome`] out (the
+//! seed's `handle_api_response`, for both error dialects and for event streams).
+//!
+//! ```
+//! use minimax_errors::classify::{classify, Outcome};
+//! use minimax_errors::{Endpoint, ErrorCode};
+//!
+//! // Native dialect: HTTP 200, the error is in base_resp.
+//! let body = br#"{"base_resp":{"status_code":1002,"status_msg":"rate limit exceeded"}}"#;
+//! let outcome = classify(body, 200, &[("Trace-Id", "abc123")], Endpoint::Chat);
+//! let Outcome::ApiError(error) = &outcome else { panic!("expected an API error") };
+//! assert_eq!(error.code, ErrorCode::RATE_LIMIT);
+//! assert_eq!(error.trace_id.as_deref(), Some("abc123"));
+//! assert!(outcome.is_retryable());
+//!
+//! // Compatible dialect: real HTTP status, the code ends the message.
+//! let body = br#"{"type":"error","error":{"type":"authorized_error","message":"invalid api key (2049)"}}"#;
+//! let outcome = classify(body, 401, &(), Endpoint::ChatCompatible);
+//! assert!(matches!(outcome, Outcome::ApiError(e) if e.code == ErrorCode::INVALID_API_KEY));
+//! ```
+
+mod json;
+mod outcome;
+mod sse;
+
+pub use outcome::{
+    ApiError, CodeOrigin, Malformed, MalformedKind, Outcome, StreamSummary, Success,
+};
+
+use crate::code::ErrorCode;
+use crate::endpoint::{Dialect, Endpoint};
+use json::{Fields, ScanError};
+use serde_json::Value;
+
+/// Read access to response headers, by case-insensitive name.
+pub trait Headers {
+    /// The value of header `name`, if present and text.
+    fn header(&self, name: &str) -> Option<&str>;
+}
+
+impl Headers for http::HeaderMap {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Headers for [(K, V)] {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.iter()
+            .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>, const N: usize> Headers for [(K, V); N] {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.as_slice().header(name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Headers for Vec<(K, V)> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.as_slice().header(name)
+    }
+}
+
+/// No headers at all.
+impl Headers for () {
+    fn header(&self, _: &str) -> Option<&str> {
+        None
+    }
+}
+
+/// Headers that carry a trace id, in order of preference (`Trace-Id` is the official one).
+const TRACE_HEADERS: [&str; 3] = ["trace-id", "minimax-request-id", "x-mm-request-id"];
+
+/// Longest trace id kept; anything longer is not a trace id and is cut.
+const MAX_TRACE_LEN: usize = 128;
+
+/// Classifies one response. Never panics, whatever the bytes; the body is only borrowed, and
+/// large successful bodies are skimmed in place rather than parsed into values.
+pub fn classify<H: Headers + ?Sized>(
+    body: &[u8],
+    status: u16,
+    headers: &H,
+    endpoint: Endpoint,
+) -> Outcome {
+    let header_trace = TRACE_HEADERS
+        .iter()
+        .find_map(|name| headers.header(name))
+        .and_then(clean_trace_id);
+    let content = trim_start(body);
+    let malformed = |kind, detail: String| {
+        Outcome::Malformed(Malformed {
+            kind,
+            detail,
+            http_status: status,
+            trace_id: header_trace.clone(),
+        })
+    };
+    match content.first() {
+        None => malformed(MalformedKind::Empty, "empty body".to_string()),
+        Some(b'<') => malformed(MalformedKind::Html, html_detail(content)),
+        Some(b'{') => classify_json(content, status, endpoint, header_trace),
+        Some(_) if is_event_stream(content, headers) => {
+            sse::classify_stream(content, status, endpoint, header_trace)
+        }
+        Some(_) => classify_json(content, status, endpoint, header_trace),
+    }
+}
+
+/// The body without a leading UTF-8 byte order mark and whitespace.
+fn trim_start(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(body)
+        .trim_ascii_start()
+}
+
+fn is_event_stream<H: Headers + ?Sized>(content: &[u8], headers: &H) -> bool {
+    let declared = headers
+        .header("content-type")
+        .is_some_and(|t| t.to_ascii_lowercase().contains("text/event-stream"));
+    let looks_like = [&b"data:"[..], b"event:", b"id:", b"retry:", b":"]
+        .iter()
+        .any(|prefix| content.starts_with(prefix));
+    declared || looks_like
+}
+
+fn classify_json(
+    body: &[u8],
+    status: u16,
+    endpoint: Endpoint,
+    header_trace: Option<String>,
+) -> Outcome {
+    match json::scan(body) {
+        Ok(fields) => {
+            let trace_id = header_trace.or_else(|| body_trace_id(&fields));
+            verdict_outcome(judge(&fields, status), status, endpoint, trace_id, None)
+        }
+        Err(error) => Outcome::Malformed(scan_failure(error, body, status, header_trace)),
+    }
+}
+
+/// Describes a body that could not be scanned.
+fn scan_failure(error: ScanError, body: &[u8], status: u16, trace_id: Option<String>) -> Malformed {
+    let (kind, detail) = match error {
+        ScanError::NotAnObject(what) => (
+            MalformedKind::UnexpectedShape,
+            format!("JSON {what}, not an object: {}", preview(body)),
+        ),
+        ScanError::Truncated(e) => (
+            MalformedKind::Truncated,
+            format!("JSON cut off after {} bytes ({e})", body.len()),
+        ),
+        ScanError::Invalid(e) => (
+            MalformedKind::NotJson,
+            format!("not JSON ({e}): {}", preview(body)),
+        ),
+    };
+    Malformed {
+        kind,
+        detail,
+        http_status: status,
+        trace_id,
+    }
+}
+
+/// What one JSON answer (a whole body or one stream event) says.
+pub(crate) enum Verdict {
+    Ok,
+    Error {
+        code: ErrorCode,
+        message: String,
+        dialect: Dialect,
+        error_type: Option<String>,
+        origin: CodeOrigin,
+    },
+    Unreadable(MalformedKind, String),
+}
+
+fn verdict_outcome(
+    verdict: Verdict,
+    status: u16,
+    endpoint: Endpoint,
+    trace_id: Option<String>,
+    stream: Option<StreamSummary>,
+) -> Outcome {
+    match verdict {
+        Verdict::Ok => Outcome::Success(Success {
+            http_status: status,
+            trace_id,
+            stream,
+        }),
+        Verdict::Error {
+            code,
+            message,
+            dialect,
+            error_type,
+            origin,
+        } => Outcome::ApiError(ApiError {
+            code,
+            server_message: message,
+            endpoint,
+            http_status: status,
+            trace_id,
+            dialect,
+            error_type,
+            code_origin: origin,
+            stream,
+        }),
+        Verdict::Unreadable(kind, detail) => Outcome::Malformed(Malformed {
+            kind,
+            detail,
+            http_status: status,
+            trace_id,
+        }),
+    }
+}
+
+/// Decides one JSON answer: `base_resp` first (native), then an error envelope (compatible),
+/// then the HTTP status.
+pub(crate) fn judge(fields: &Fields<'_>, status: u16) -> Verdict {
+    let success_status = (200..300).contains(&status);
+    if let Some(base) = json::small_value(fields.base_resp) {
+        let code = json::code_of(base.get("status_code"));
+        let message = base
+            .get("status_msg")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match code {
+            None => {
+                return Verdict::Unreadable(
+                    MalformedKind::UnexpectedShape,
+                    format!(
+                        "base_resp has no integer status_code: {}",
+                        bounded(&base.to_string())
+                    ),
+                );
+            }
+            Some(0) if success_status => return Verdict::Ok,
+            Some(0) => {}
+            Some(code) => {
+                return Verdict::Error {
+                    code: ErrorCode::new(code),
+                    message: bounded(message),
+                    dialect: Dialect::Native,
+                    error_type: None,
+                    origin: CodeOrigin::BaseResp,
+                };
+            }
+        }
+    }
+    let envelope = json::small_value(fields.error);
+    let top_type = json::text_of(fields.kind);
+    if envelope.is_some() || top_type.as_deref() == Some("error") {
+        return judge_envelope(envelope.as_ref(), status);
+    }
+    if success_status {
+        return Verdict::Ok;
+    }
+    match code_for_status(status) {
+        Some(code) => Verdict::Error {
+            code,
+            message: String::new(),
+            dialect: Dialect::Compatible,
+            error_type: None,
+            origin: CodeOrigin::HttpStatus,
+        },
+        None => Verdict::Unreadable(
+            MalformedKind::UnexpectedStatus,
+            format!("HTTP {status} with a JSON body that names no error"),
+        ),
+    }
+}
+
+/// Reads a compatible-dialect error envelope: `{"error":{"type":T,"message":"... (CODE)"}}`,
+/// or a bare string `error`.
+fn judge_envelope(envelope: Option<&Value>, status: u16) -> Verdict {
+    let (message, error_type, code_field) = match envelope {
+        Some(Value::Object(map)) => (
+            map.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            map.get("type").and_then(Value::as_str).map(str::to_string),
+            json::code_of(map.get("code")).or_else(|| json::code_of(map.get("status_code"))),
+        ),
+        Some(Value::String(s)) => (s.clone(), None, None),
+        _ => (String::new(), None, None),
+    };
+    let found = code_in_message(&message)
+        .or(code_field)
+        .map(|code| (ErrorCode::new(code), CodeOrigin::Message))
+        .or_else(|| {
+            error_type
+                .as_deref()
+                .and_then(code_for_type)
+                .map(|c| (c, CodeOrigin::ErrorType))
+        })
+        .or_else(|| code_for_status(status).map(|c| (c, CodeOrigin::HttpStatus)));
+    match found {
+        Some((code, origin)) => Verdict::Error {
+            code,
+            message: bounded(&message),
+            dialect: Dialect::Compatible,
+            error_type,
+            origin,
+        },
+        None => Verdict::Unreadable(
+            MalformedKind::UnexpectedShape,
+            format!(
+                "error envelope names no code (type {}): {}",
+                error_type.as_deref().unwrap_or("none"),
+                bounded(&message)
+            ),
+        ),
+    }
+}
+
+/// The number in parentheses at the end of a compatible endpoint's message: "… (2049)".
+fn code_in_message(message: &str) -> Option<i64> {
+    let trimmed = message.trim_end().trim_end_matches('.').trim_end();
+    let inner = trimmed.strip_suffix(')')?;
+    let open = inner.rfind('(')?;
+    let digits = inner[open + 1..].trim();
+    let valid =
+        !digits.is_empty() && digits.len() <= 9 && digits.bytes().all(|b| b.is_ascii_digit());
+    valid.then(|| digits.parse().ok()).flatten()
+}
+
+/// The code an official compatible `error.type` stands for when the message carries none.
+fn code_for_type(error_type: &str) -> Option<ErrorCode> {
+    Some(match error_type {
+        "authorized_error" | "authentication_error" => ErrorCode::UNAUTHORIZED,
+        "bad_request_error" | "invalid_request_error" => ErrorCode::INVALID_PARAMS,
+        "rate_limit_error" => ErrorCode::RATE_LIMIT,
+        "insufficient_balance_error" => ErrorCode::INSUFFICIENT_BALANCE,
+        "overloaded_error" => ErrorCode::SERVER_OVERLOADED,
+        "server_error" | "api_error" => ErrorCode::UNKNOWN_ERROR,
+        _ => return None,
+    })
+}
+
+/// The code an HTTP status stands for when the body names none; only statuses whose meaning is
+/// unambiguous (a 502 from a gateway says nothing about MiniMax codes).
+fn code_for_status(status: u16) -> Option<ErrorCode> {
+    Some(match status {
+        401 => ErrorCode::UNAUTHORIZED,
+        402 => ErrorCode::INSUFFICIENT_BALANCE,
+        429 => ErrorCode::RATE_LIMIT,
+        529 => ErrorCode::SERVER_OVERLOADED,
+        _ => return None,
+    })
+}
+
+/// The trace id a body carries: `trace_id` (T2A), `request_id` (compatible), `id` (chat, image).
+pub(crate) fn body_trace_id(fields: &Fields<'_>) -> Option<String> {
+    [fields.trace_id, fields.request_id, fields.id]
+        .into_iter()
+        .find_map(json::text_of)
+        .and_then(|id| clean_trace_id(&id))
+}
+
+/// A trace id safe to print and log: trimmed, printable, bounded; `None` if nothing is left.
+fn clean_trace_id(raw: &str) -> Option<String> {
+    let clean: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_TRACE_LEN)
+        .collect();
+    (!clean.is_empty()).then_some(clean)
+}
+
+/// A server message kept to a sane length and free of control characters.
+fn bounded(text: &str) -> String {
+    const MAX: usize = 500;
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX)
+        .collect();
+    if text.chars().nth(MAX).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// The start of a body, quoted with escapes, for one-line descriptions of bad input.
+fn preview(body: &[u8]) -> String {
+    let head = &body[..body.len().min(60)];
+    let text = String::from_utf8_lossy(head);
+    let mut quoted = format!("{:?}", text.trim_end_matches('\u{FFFD}'));
+    if body.len() > head.len() {
+        quoted.push('…');
+    }
+    quoted
+}
+
+/// "HTML page: <title>" for a gateway's error page.
+fn html_detail(body: &[u8]) -> String {
+    let head = &body[..body.len().min(64 * 1024)];
+    let lower = head.to_ascii_lowercase();
+    let title = memchr::memmem::find(&lower, b"<title>").and_then(|start| {
+        let rest = &head[start + 7..];
+        let end = memchr::memmem::find(&lower[start + 7..], b"</title>")?;
+        let title = String::from_utf8_lossy(&rest[..end]);
+        let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+        (!title.is_empty()).then(|| bounded(&title))
+    });
+    match title {
+        Some(title) => format!("HTML page instead of JSON: {title}"),
+        None => format!("HTML page instead of JSON: {}", preview(body)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

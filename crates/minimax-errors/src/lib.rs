@@ -1,0 +1,41 @@
+//! # minimax-errors
+//!
+//! Every MiniMax API error code, what it means and what to do about it (in Chinese and English),
+//! whether and how to retry it, and a classifier that reads any MiniMax response (both error
+//! dialects and event streams) into an outcome. Pure and synchronous: no I/O, no async runtime.
+//!
+//! ```
+//! use minimax_errors::classify::{classify, Outcome};
+//! use minimax_errors::{Category, Endpoint, ErrorCode, ErrorReport, Lang};
+//!
+//! let body = br#"{"base_resp":{"status_code":2049,"status_msg":"invalid api key"}}"#;
+//! let outcome = classify(body, 200, &[("Trace-Id", "0a1b2c")], Endpoint::T2a);
+//! let Outcome::ApiError(error) = outcome else { panic!("expected an API error") };
+//! assert_eq!(error.code, ErrorCode::INVALID_API_KEY);
+//! assert_eq!(error.info().category, Category::Auth);
+//!
+//! let report = ErrorReport::from_api_error(&error, Lang::En);
+//! assert_eq!(report.solution, "Check the API key (and that it belongs to this region's host).");
+//! assert!(!report.retry);
+//! assert_eq!(report.trace_id.as_deref(), Some("0a1b2c"));
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod catalog;
+mod category;
+pub mod classify;
+mod code;
+mod endpoint;
+mod lang;
+pub mod policy;
+mod report;
+pub mod scrub;
+
+pub use catalog::{CodeInfo, LogLevel, Requirement, RetryConfig, Source};
+pub use category::{Category, UnknownCategory};
+pub use classify::{Outcome, classify};
+pub use code::{ErrorCode, InvalidErrorCode, Localized};
+pub use endpoint::{Dialect, Endpoint, UnknownEndpoint};
+pub use lang::{Lang, Text, UnknownLang};
+pub use report::{ErrorReport, RequirementReport, handle_error};
