@@ -1,3 +1,71 @@
-fn main() {
-    println!("Hello, world!");
+//! `mmerr`: explain MiniMax API error codes and responses from the command line.
+//!
+//! ```text
+//! mmerr 1002                       what 1002 means and what to do
+//! mmerr explain 1039 --endpoint t2a --lang zh
+//! mmerr list --category throttling
+//! curl -si https://api.minimax.io/v1/t2a_v2 … | mmerr check --endpoint t2a
+//! ```
+
+mod check;
+mod cli;
+mod explain;
+mod list;
+mod render;
+mod style;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use minimax_errors::Lang;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse_from(cli::expand_shorthand(std::env::args_os().collect())) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with status 0; usage errors to stderr with 2.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let lang = cli
+        .lang
+        .unwrap_or_else(|| Lang::from_env_with(|name| std::env::var(name).ok()));
+    // NO_COLOR (no-color.org) wins over everything, including CLICOLOR_FORCE.
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        anstream::ColorChoice::Never.write_global();
+    }
+    let mut out = anstream::stdout().lock();
+    let mut err = anstream::stderr().lock();
+    let result = match &cli.command {
+        Command::Explain(args) => explain::run(args, lang, &mut out, &mut err),
+        Command::List(args) => list::run(args, lang, &mut out).map(|()| ExitCode::SUCCESS),
+        Command::Check(args) => check::run(args, lang, &mut out, &mut err),
+    };
+    let flushed = out.flush();
+    match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {
+        Ok(code) => code,
+        // A closed pipe (`mmerr list | head`) is not an error worth a message.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = writeln!(err, "mmerr: {}", one_line(&error));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// The error and its causes on one line: "cannot read x.json: No such file or directory".
+fn one_line(error: &anyhow::Error) -> String {
+    error
+        .chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }

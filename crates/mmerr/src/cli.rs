@@ -1,0 +1,90 @@
+//! The command line: what `mmerr` accepts.
+
+use clap::{Args, Parser, Subcommand};
+use minimax_errors::{Category, Endpoint, ErrorCode, Lang};
+use std::path::PathBuf;
+
+/// Explain MiniMax API error codes and responses.
+#[derive(Debug, Parser)]
+#[command(name = "mmerr", version, about, long_about = None)]
+#[command(after_help = "Shorthand: `mmerr 1002` is `mmerr explain 1002`.")]
+pub struct Cli {
+    /// Language of the output (default: from LC_ALL / LC_MESSAGES / LANG, else English).
+    #[arg(long, global = true, value_name = "zh|en")]
+    pub lang: Option<Lang>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// What a code means, what to do, whether and how it is retried.
+    Explain(ExplainArgs),
+    /// The whole catalog of codes.
+    List(ListArgs),
+    /// Classify a saved response (JSON, SSE, or `curl -i` output with headers).
+    Check(CheckArgs),
+}
+
+/// `mmerr explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The code: a number (1002) or a name (RATE_LIMIT).
+    pub code: ErrorCode,
+    /// Context to include in the report (free text or a JSON object); secrets are scrubbed.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// The endpoint the code came from, for codes whose meaning depends on it (e.g. t2a).
+    #[arg(long, short)]
+    pub endpoint: Option<Endpoint>,
+    /// Also print the full report.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mmerr list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print the catalog as JSON.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print the catalog as a Markdown table (both languages; the README's table).
+    #[arg(long)]
+    pub markdown: bool,
+    /// Only codes of this category (transient, throttling, quota, auth, billing, content,
+    /// invalid_request, permission, conflict, not_found).
+    #[arg(long)]
+    pub category: Option<Category>,
+}
+
+/// `mmerr check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The response file; `-` or nothing reads standard input.
+    pub file: Option<PathBuf>,
+    /// The HTTP status it came with (default: from `curl -i` headers in the input, else 200).
+    #[arg(long)]
+    pub status: Option<u16>,
+    /// The endpoint it came from: a name (chat, t2a, …) or a URL path.
+    #[arg(long, short)]
+    pub endpoint: Option<Endpoint>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Rewrites `mmerr 1002 …` to `mmerr explain 1002 …`.
+pub fn expand_shorthand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let first = args.get(1).and_then(|a| a.to_str());
+    let is_code =
+        first.is_some_and(|a| a.trim_start_matches('-').parse::<i64>().is_ok() && a != "-");
+    if is_code {
+        args.insert(1, "explain".into());
+    }
+    args
+}

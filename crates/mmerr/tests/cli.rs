@@ -1,0 +1,315 @@
+//! The command line, run as a user would: arguments in, text and exit status out.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::io::Write;
+
+fn mmerr() -> Command {
+    let mut cmd = Command::cargo_bin("mmerr").unwrap();
+    for var in [
+        "LC_ALL",
+        "LC_MESSAGES",
+        "CLICOLOR_FORCE",
+        "CLICOLOR",
+        "NO_COLOR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("LANG", "en_US.UTF-8");
+    cmd
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+}
+
+mod explain {
+    use super::*;
+
+    #[test]
+    fn explains_a_known_code() {
+        mmerr()
+            .args(["explain", "1002"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("1002 RATE_LIMIT  rate limit"))
+            .stdout(predicate::str::contains(
+                "what to do  Retry later, at a lower request rate.",
+            ))
+            .stdout(predicate::str::contains("yes: up to 5 retries"))
+            .stdout(predicate::str::contains("throttling"));
+    }
+
+    #[test]
+    fn bare_code_is_shorthand_and_names_work() {
+        let short = stdout_of(mmerr().arg("2049"));
+        let long = stdout_of(mmerr().args(["explain", "INVALID_API_KEY"]));
+        assert_eq!(short, long);
+        assert!(short.contains("no: retrying cannot help"), "{short}");
+    }
+
+    #[test]
+    fn speaks_chinese_by_flag_and_by_locale() {
+        let by_flag = stdout_of(mmerr().args(["1008", "--lang", "zh"]));
+        assert!(
+            by_flag.contains("余额不足") && by_flag.contains("请充值账户余额"),
+            "{by_flag}"
+        );
+        let by_locale = stdout_of(mmerr().arg("1008").env("LANG", "zh_CN.UTF-8"));
+        assert_eq!(by_flag, by_locale);
+        let c_locale = stdout_of(mmerr().arg("1008").env("LANG", "C"));
+        assert!(c_locale.contains("insufficient balance"));
+    }
+
+    #[test]
+    fn endpoint_changes_the_meaning() {
+        let chat = stdout_of(mmerr().args(["explain", "1039", "--endpoint", "chat"]));
+        let t2a = stdout_of(mmerr().args(["explain", "1039", "--endpoint", "t2a"]));
+        assert!(
+            chat.contains("no: retrying cannot help")
+                && chat.contains("t2a, t2a-async, file-retrieve:"),
+            "{chat}"
+        );
+        assert!(
+            t2a.contains("tokens per minute") && t2a.contains("yes: up to 2 retries"),
+            "{t2a}"
+        );
+    }
+
+    #[test]
+    fn json_report_is_stable_and_scrubbed() {
+        let out = stdout_of(mmerr().args([
+            "explain",
+            "2037",
+            "--json",
+            "--context",
+            r#"{"file_id":"f1","api_key":"sk-api-secret0123456789abcdef"}"#,
+        ]));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["error_code"], 2037);
+        assert_eq!(v["retry"], false);
+        assert_eq!(v["category"], "invalid_request");
+        assert_eq!(v["requirements"]["min_secs"], 10.0);
+        assert_eq!(v["requirements"]["max_secs"], 300.0);
+        assert_eq!(v["context"]["file_id"], "f1");
+        assert!(!out.contains("secret0123456789"), "{out}");
+    }
+
+    #[test]
+    fn verbose_adds_the_full_report() {
+        let out = stdout_of(mmerr().args(["explain", "1026", "-v", "--context", "user 42 prompt"]));
+        assert!(
+            out.contains("details:") && out.contains("\"suggestion\""),
+            "{out}"
+        );
+        assert!(out.contains("\"note\": \"user 42 prompt\""), "{out}");
+    }
+
+    #[test]
+    fn unknown_code_is_one_line_and_exit_1() {
+        mmerr().arg("424242").assert().code(1).stdout("").stderr(
+            predicate::str::is_match(r"^mmerr: 424242 is not a known MiniMax code; [^\n]+\n$")
+                .unwrap(),
+        );
+        let out = mmerr()
+            .args(["explain", "424242", "--json"])
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            (v["known"].clone(), v["category"].clone()),
+            (false.into(), "unknown".into())
+        );
+    }
+
+    #[test]
+    fn bad_arguments_exit_2() {
+        mmerr()
+            .args(["explain", "ten"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("not an error code"));
+        mmerr()
+            .args(["1002", "--lang", "fr"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("unknown language"));
+        mmerr()
+            .args(["explain", "1002", "--endpoint", "/v9/x"])
+            .assert()
+            .code(2);
+        mmerr()
+            .arg("--help")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("explain"));
+    }
+
+    #[test]
+    fn no_colour_when_piped() {
+        let out = stdout_of(mmerr().arg("1002"));
+        assert!(!out.contains('\u{1b}'), "{out:?}");
+        let forced = stdout_of(mmerr().arg("1002").env("CLICOLOR_FORCE", "1"));
+        assert!(
+            forced.contains('\u{1b}'),
+            "colour can be forced: {forced:?}"
+        );
+        let no_color = stdout_of(
+            mmerr()
+                .arg("1002")
+                .env("CLICOLOR_FORCE", "1")
+                .env("NO_COLOR", "1"),
+        );
+        assert!(!no_color.contains('\u{1b}'), "NO_COLOR wins: {no_color:?}");
+    }
+}
+
+mod list {
+    use super::*;
+
+    #[test]
+    fn lists_every_code() {
+        let out = stdout_of(mmerr().arg("list"));
+        for code in ["1000", "1013", "2056", "2064", "20132"] {
+            assert!(out.contains(code), "{code} missing");
+        }
+    }
+
+    #[test]
+    fn json_and_category_filter() {
+        let out = stdout_of(mmerr().args(["list", "--json", "--category", "throttling"]));
+        let v: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+        let codes: Vec<i64> = v.iter().map(|e| e["code"].as_i64().unwrap()).collect();
+        assert_eq!(codes, vec![1002, 1041, 2045, 1039]);
+        assert!(v.iter().all(|e| e["retryable"] == true));
+        mmerr()
+            .args(["list", "--category", "nonsense"])
+            .assert()
+            .code(2);
+        mmerr()
+            .args(["list", "--json", "--markdown"])
+            .assert()
+            .code(2);
+    }
+}
+
+mod check {
+    use super::*;
+
+    fn check_stdin(input: &[u8], args: &[&str]) -> assert_cmd::assert::Assert {
+        mmerr()
+            .arg("check")
+            .args(args)
+            .write_stdin(input.to_vec())
+            .assert()
+    }
+
+    #[test]
+    fn native_error_exits_1_with_explanation() {
+        let body = br#"{"base_resp":{"status_code":2049,"status_msg":"invalid api key"},"trace_id":"tr-77"}"#;
+        check_stdin(body, &[])
+            .code(1)
+            .stdout(predicate::str::contains("2049 INVALID_API_KEY"))
+            .stdout(predicate::str::contains("invalid api key"))
+            .stdout(predicate::str::contains("tr-77"));
+    }
+
+    #[test]
+    fn success_exits_0() {
+        check_stdin(
+            br#"{"id":"c1","base_resp":{"status_code":0,"status_msg":""}}"#,
+            &["-"],
+        )
+        .success()
+        .stdout(predicate::str::contains("success"));
+    }
+
+    #[test]
+    fn reads_a_file_and_curl_head() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(
+            b"HTTP/2 529\r\ncontent-type: application/json\r\ntrace-id: hdr-1\r\n\r\n{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy (2064)\"}}",
+        )
+        .unwrap();
+        let out = mmerr()
+            .args(["check", "--json"])
+            .arg(file.path())
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["result"]["outcome"], "api_error");
+        assert_eq!(v["result"]["code"], 2064);
+        assert_eq!(v["result"]["http_status"], 529);
+        assert_eq!(v["result"]["trace_id"], "hdr-1");
+        assert_eq!(v["report"]["retry"], true);
+    }
+
+    #[test]
+    fn endpoint_and_status_flags() {
+        let body = br#"{"base_resp":{"status_code":1039,"status_msg":"tpm"}}"#;
+        check_stdin(body, &["--endpoint", "/v1/t2a_v2"])
+            .code(1)
+            .stdout(predicate::str::contains("tokens per minute"));
+        let no_code = br#"{"message":"slow down"}"#;
+        check_stdin(no_code, &["--status", "429"])
+            .code(1)
+            .stdout(predicate::str::contains("1002 RATE_LIMIT"));
+    }
+
+    #[test]
+    fn stream_error_mid_way() {
+        let body = b"data: {\"data\":{\"audio\":\"aa\",\"status\":1},\"base_resp\":{\"status_code\":0}}\n\ndata: {\"base_resp\":{\"status_code\":2054,\"status_msg\":\"voice not exist\"}}\n\n";
+        check_stdin(body, &["--endpoint", "t2a"])
+            .code(1)
+            .stdout(predicate::str::contains("2054 VOICE_NOT_FOUND"))
+            .stdout(predicate::str::contains("error after 1 data events"));
+    }
+
+    #[test]
+    fn unreadable_responses_exit_2_with_one_line() {
+        let one_line = predicate::str::is_match(r"^mmerr: [^\n]+\n$").unwrap();
+        check_stdin(
+            b"<html><title>502 Bad Gateway</title></html>",
+            &["--status", "502"],
+        )
+        .code(2)
+        .stdout("")
+        .stderr(one_line.clone())
+        .stderr(
+            predicate::str::contains("502 Bad Gateway")
+                .and(predicate::str::contains("worth a retry")),
+        );
+        check_stdin(b"", &[]).code(2).stderr(one_line.clone());
+        check_stdin(b"\xff\xfe\xfd not utf-8 \x00", &[])
+            .code(2)
+            .stderr(one_line.clone());
+        check_stdin(b"{\"base_resp\":{\"status_code\":0},\"data\":\"abc", &[])
+            .code(2)
+            .stderr(one_line.clone())
+            .stderr(predicate::str::contains("cut off"));
+        check_stdin(b"HTTP/1.1 200 OK\r\nx: y", &[])
+            .code(2)
+            .stderr(one_line.clone());
+        mmerr()
+            .args(["check", "/no/such/file.json"])
+            .assert()
+            .code(2)
+            .stderr(one_line)
+            .stderr(predicate::str::contains("cannot read /no/such/file.json"));
+    }
+
+    #[test]
+    fn big_body_is_fine() {
+        let audio = "0f".repeat(3 * 1024 * 1024);
+        let body = format!(
+            r#"{{"data":{{"audio":"{audio}","status":2}},"base_resp":{{"status_code":0,"status_msg":"success"}}}}"#
+        );
+        check_stdin(body.as_bytes(), &["--endpoint", "t2a"]).success();
+    }
+}
