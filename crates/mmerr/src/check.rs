@@ -1,13 +1,14 @@
 //! `mmerr check`: classify a saved response, or one piped from curl (`curl -si … | mmerr check`).
 
 use crate::cli::CheckArgs;
+use crate::input;
 use crate::render::{self, Rows};
 use crate::style;
 use anyhow::{Context, bail};
 use minimax_errors::classify::{Outcome, classify};
 use minimax_errors::{Endpoint, ErrorReport, Lang};
 use serde_json::json;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Larger inputs are refused rather than read into memory.
@@ -21,7 +22,7 @@ pub fn run(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> anyhow::Result<ExitCode> {
-    let input = read_input(args)?;
+    let input = input::read_all(args.file.as_deref(), MAX_INPUT, "response")?;
     let response = split_http_head(&input)?;
     let status = args.status.or(response.status).unwrap_or(200);
     let endpoint = args.endpoint.unwrap_or(Endpoint::Other);
@@ -100,34 +101,6 @@ fn stream_text(events: usize, done: bool, lang: Lang) -> String {
     }
 }
 
-fn read_input(args: &CheckArgs) -> anyhow::Result<Vec<u8>> {
-    let mut input = Vec::new();
-    let path = args.file.as_ref().filter(|p| p.as_os_str() != "-");
-    let read = match path {
-        Some(path) => {
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            file.take(MAX_INPUT + 1).read_to_end(&mut input)
-        }
-        None => std::io::stdin()
-            .lock()
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut input),
-    };
-    read.context("cannot read the response")?;
-    if input.len() as u64 > MAX_INPUT {
-        bail!(
-            "the response is larger than {} MiB; refusing to read it whole",
-            MAX_INPUT >> 20
-        );
-    }
-    Ok(input)
-}
-
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
-}
-
 /// A response, possibly with the status line and headers `curl -i` prints before the body.
 struct Response<'a> {
     status: Option<u16>,
@@ -147,7 +120,10 @@ fn split_http_head(input: &[u8]) -> anyhow::Result<Response<'_>> {
     while rest.starts_with(b"HTTP/") {
         // httparse parses only HTTP/1.x status lines, and curl prints `HTTP/2 429`, so the status
         // line is read here and the headers by httparse.
-        let line_end = memchr_newline(rest).context("the HTTP status line is cut off")?;
+        let line_end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .context("the HTTP status line is cut off")?;
         let status_line = String::from_utf8_lossy(&rest[..line_end]);
         let code = status_line
             .split_whitespace()

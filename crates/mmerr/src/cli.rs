@@ -1,6 +1,8 @@
 //! The command line: what `mmerr` accepts.
 
 use clap::{Args, Parser, Subcommand};
+use minimax_errors::validate::Api;
+use minimax_errors::validate::audio::AudioPurpose;
 use minimax_errors::{Category, Endpoint, ErrorCode, Lang};
 use std::path::PathBuf;
 
@@ -26,6 +28,9 @@ pub enum Command {
     List(ListArgs),
     /// Classify a saved response (JSON, SSE, or `curl -i` output with headers).
     Check(CheckArgs),
+    /// Check a request body (or an audio file) before sending it: every violation, with the
+    /// code MiniMax would answer.
+    Validate(ValidateArgs),
 }
 
 /// `mmerr explain`.
@@ -74,6 +79,42 @@ pub struct CheckArgs {
     #[arg(long, short)]
     pub endpoint: Option<Endpoint>,
     /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mmerr validate`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ValidateArgs {
+    #[command(subcommand)]
+    pub audio: Option<ValidateCommand>,
+    /// The API the request is for: chat, t2a, t2a-async, voice-clone, video, image.
+    #[arg(long)]
+    pub api: Option<Api>,
+    /// The JSON request body; `-` or nothing reads standard input.
+    pub file: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `mmerr validate` can check besides request bodies.
+#[derive(Debug, Subcommand)]
+pub enum ValidateCommand {
+    /// Check an audio file for upload: format (by content), size, and duration.
+    Audio(AudioArgs),
+}
+
+/// `mmerr validate audio`.
+#[derive(Debug, Args)]
+pub struct AudioArgs {
+    /// The audio file (mp3, m4a or wav).
+    pub file: PathBuf,
+    /// What the upload is for: voice_clone (10 s to 5 min) or prompt_audio (under 8 s).
+    #[arg(long)]
+    pub purpose: AudioPurpose,
+    /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
 }

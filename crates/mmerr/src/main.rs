@@ -5,14 +5,18 @@
 //! mmerr explain 1039 --endpoint t2a --lang zh
 //! mmerr list --category throttling
 //! curl -si https://api.minimax.io/v1/t2a_v2 … | mmerr check --endpoint t2a
+//! mmerr validate --api t2a request.json
+//! mmerr validate audio sample.m4a --purpose voice_clone
 //! ```
 
 mod check;
 mod cli;
 mod explain;
+mod input;
 mod list;
 mod render;
 mod style;
+mod validate;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -42,6 +46,10 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args, lang, &mut out, &mut err),
         Command::List(args) => list::run(args, lang, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Check(args) => check::run(args, lang, &mut out, &mut err),
+        Command::Validate(args) => match &args.audio {
+            Some(cli::ValidateCommand::Audio(audio)) => validate::run_audio(audio, lang, &mut out),
+            None => validate::run_request(args, lang, &mut out),
+        },
     };
     let flushed = out.flush();
     match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {

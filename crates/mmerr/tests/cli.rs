@@ -313,3 +313,166 @@ mod check {
         check_stdin(body.as_bytes(), &["--endpoint", "t2a"]).success();
     }
 }
+
+mod validate {
+    use super::*;
+
+    fn data(name: &str) -> String {
+        format!(
+            "{}/../minimax-errors/tests/data/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    }
+
+    #[test]
+    fn valid_request_exits_0() {
+        let body = r#"{"model":"MiniMax-M2","messages":[{"role":"user","content":"hi"}],"temperature":0.7}"#;
+        mmerr()
+            .args(["validate", "--api", "chat"])
+            .write_stdin(body)
+            .assert()
+            .success()
+            .stdout("✓ chat request is valid\n");
+    }
+
+    #[test]
+    fn violations_exit_1_with_every_one_listed() {
+        let body = r#"{"model":"speech-2.8-hd","text":"hi","voice_setting":{"voice_id":"v","speed":9,"vol":0},"audio_setting":{"channel":5}}"#;
+        let assert = mmerr()
+            .args(["validate", "--api", "t2a", "-"])
+            .write_stdin(body)
+            .assert()
+            .code(1);
+        let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+        assert!(out.starts_with("✗ t2a request: 3 violations\n"), "{out}");
+        for field in [
+            "voice_setting.speed",
+            "voice_setting.vol",
+            "audio_setting.channel",
+        ] {
+            assert!(out.contains(field), "{field} missing: {out}");
+        }
+    }
+
+    #[test]
+    fn json_output_and_chinese() {
+        let body = r#"{"file_id":1,"voice_id":"short"}"#;
+        let out = mmerr()
+            .args(["validate", "--api", "voice-clone", "--json"])
+            .write_stdin(body)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["valid"], false);
+        assert_eq!(v["violations"][0]["field"], "voice_id");
+        assert_eq!(v["violations"][0]["code"], 2013);
+        let zh = stdout_of(
+            mmerr()
+                .args(["validate", "--api", "voice-clone", "--lang", "zh"])
+                .write_stdin(body),
+        );
+        assert!(zh.contains("voice_id 须为 8 到 256 个字符"), "{zh}");
+    }
+
+    #[test]
+    fn unusable_input_exits_2() {
+        let one_line = predicate::str::is_match(r"^mmerr: [^\n]+\n$").unwrap();
+        mmerr()
+            .args(["validate", "--api", "chat"])
+            .write_stdin("{oops")
+            .assert()
+            .code(2)
+            .stderr(one_line.clone());
+        mmerr()
+            .args(["validate", "--api", "chat"])
+            .write_stdin(b"\xff\xfe".to_vec())
+            .assert()
+            .code(2)
+            .stderr(one_line.clone());
+        mmerr()
+            .args(["validate", "/no/such.json", "--api", "t2a"])
+            .assert()
+            .code(2)
+            .stderr(one_line.clone());
+        mmerr()
+            .arg("validate")
+            .write_stdin("{}")
+            .assert()
+            .code(2)
+            .stderr(one_line.clone());
+        mmerr()
+            .args(["validate", "--api", "music"])
+            .assert()
+            .code(2);
+        mmerr()
+            .args([
+                "validate",
+                "audio",
+                "/no/such.mp3",
+                "--purpose",
+                "voice_clone",
+            ])
+            .assert()
+            .code(2)
+            .stderr(one_line);
+        mmerr()
+            .args([
+                "validate",
+                "audio",
+                &data("tone-3s.m4a"),
+                "--purpose",
+                "nonsense",
+            ])
+            .assert()
+            .code(2);
+    }
+
+    #[test]
+    fn audio_files() {
+        mmerr()
+            .args([
+                "validate",
+                "audio",
+                &data("tone-3s.m4a"),
+                "--purpose",
+                "prompt_audio",
+            ])
+            .assert()
+            .success()
+            .stdout(
+                predicate::str::contains("format m4a")
+                    .and(predicate::str::contains("duration 3.00 s")),
+            );
+        mmerr()
+            .args([
+                "validate",
+                "audio",
+                &data("silence-301s.m4a"),
+                "--purpose",
+                "voice_clone",
+            ])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("2037"));
+        // Not audio at all, whatever the name says: a format violation.
+        let mut fake = tempfile::Builder::new().suffix(".mp3").tempfile().unwrap();
+        fake.write_all(b"this is text, not audio").unwrap();
+        mmerr()
+            .args(["validate", "audio", "--purpose", "voice_clone"])
+            .arg(fake.path())
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("not mp3, m4a or wav"));
+        // A broken container is unreadable input.
+        let mut broken = tempfile::NamedTempFile::new().unwrap();
+        broken.write_all(b"RIFF\x10\x00\x00\x00WAVEjunk").unwrap();
+        mmerr()
+            .args(["validate", "audio", "--purpose", "voice_clone"])
+            .arg(broken.path())
+            .assert()
+            .code(2);
+    }
+}
