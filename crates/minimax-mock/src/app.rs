@@ -1,0 +1,245 @@
+//! The server's shared state and the path every API request takes: trace id, faults, key,
+//! connection slot, latency, account limits; then the endpoint's own work; then the answer,
+//! counted and logged.
+
+use crate::config::MockConfig;
+use crate::limits::{Account, Slot};
+use crate::reply::{self, Failure};
+use crate::scenario::{Action, Decision, Injector, Scenario};
+use crate::stats::Recorder;
+use axum::body::Body;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use minimax_errors::validate::audio::AudioFacts;
+use minimax_errors::{Endpoint, ErrorCode};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// An uploaded file.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredFile {
+    pub owner: String,
+    pub purpose: String,
+    pub filename: String,
+    pub facts: Option<AudioFacts>,
+    pub created_at: u64,
+}
+
+/// Everything the server keeps.
+pub(crate) struct App {
+    pub config: MockConfig,
+    pub injector: Injector,
+    pub stats: Recorder,
+    accounts: Mutex<HashMap<String, Account>>,
+    /// Cloned voices: voice id → the key that cloned it.
+    pub voices: Mutex<HashMap<String, String>>,
+    pub files: Mutex<HashMap<u64, StoredFile>>,
+    next_file_id: AtomicU64,
+    next_trace: AtomicU64,
+    seed: u64,
+}
+
+impl App {
+    pub(crate) fn new(config: MockConfig, scenario: Scenario) -> App {
+        let seed = scenario.seed;
+        let app = App {
+            accounts: Mutex::new(HashMap::new()),
+            injector: Injector::new(scenario),
+            stats: Recorder::default(),
+            voices: Mutex::new(HashMap::new()),
+            files: Mutex::new(HashMap::new()),
+            next_file_id: AtomicU64::new(FIRST_FILE_ID),
+            next_trace: AtomicU64::new(0),
+            seed,
+            config,
+        };
+        app.reset();
+        app
+    }
+
+    /// Back to the state at start: accounts full, no voices or files, stats empty, faults from
+    /// the start of the scenario.
+    pub(crate) fn reset(&self) {
+        let accounts = self
+            .config
+            .keys
+            .iter()
+            .map(|k| (k.key.clone(), Account::new(k.clone())))
+            .collect();
+        *lock(&self.accounts) = accounts;
+        lock(&self.voices).clear();
+        lock(&self.files).clear();
+        self.next_file_id.store(FIRST_FILE_ID, Ordering::Relaxed);
+        self.next_trace.store(0, Ordering::Relaxed);
+        self.stats.reset();
+        self.injector.reset();
+    }
+
+    fn trace_id(&self) -> String {
+        let n = self.next_trace.fetch_add(1, Ordering::Relaxed);
+        // 32 hex digits like MiniMax's; unique per request, reproducible per seed.
+        format!("{:016x}{:016x}", self.seed ^ 0x6d6d_6572_7200_0000, n)
+    }
+
+    pub(crate) fn new_file_id(&self) -> u64 {
+        self.next_file_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Runs `f` on the account of `key`.
+    pub(crate) fn with_account<T>(
+        &self,
+        key: &str,
+        f: impl FnOnce(&mut Account) -> T,
+    ) -> Option<T> {
+        lock(&self.accounts).get_mut(key).map(f)
+    }
+
+    /// The first half of every request: everything before the endpoint's own work. An `Err` is
+    /// the finished answer.
+    pub(crate) async fn gate(
+        &self,
+        endpoint: Endpoint,
+        headers: &HeaderMap,
+    ) -> Result<Ctx<'_>, Response> {
+        let trace_id = self.trace_id();
+        self.stats.request(endpoint.as_str());
+        let started = Instant::now();
+        let decision = self.injector.decide(endpoint);
+        let mut ctx = Ctx {
+            app: self,
+            endpoint,
+            trace_id,
+            key: String::new(),
+            key_name: "-".to_string(),
+            decision,
+            started,
+            _slot: None,
+        };
+
+        let key = bearer_key(headers);
+        let Some(key) = key else {
+            return Err(ctx
+                .finish(Err(Failure::with(
+                    ErrorCode::UNAUTHORIZED,
+                    reply::MISSING_KEY_MESSAGE,
+                )))
+                .await);
+        };
+        let account = lock(&self.accounts)
+            .get(key)
+            .map(|a| (a.config().name.clone(), a.connect()));
+        let Some((name, slot)) = account else {
+            return Err(ctx
+                .finish(Err(Failure::with(
+                    ErrorCode::INVALID_API_KEY,
+                    "invalid api key",
+                )))
+                .await);
+        };
+        ctx.key = key.to_string();
+        ctx.key_name = name;
+        ctx._slot = match slot {
+            Ok(slot) => Some(slot),
+            Err(code) => return Err(ctx.finish(Err(Failure::code(code))).await),
+        };
+
+        tokio::time::sleep(decision.latency).await;
+        match decision.action {
+            Action::Stall => tokio::time::sleep(decision.stall).await,
+            Action::Code(code) => return Err(ctx.finish(Err(Failure::code(code))).await),
+            Action::Overloaded => {
+                return Err(ctx
+                    .finish(Err(Failure::code(ErrorCode::SERVER_OVERLOADED)))
+                    .await);
+            }
+            Action::Html502 => {
+                self.stats.outcome(endpoint.as_str(), "html_502");
+                ctx.log("html_502");
+                return Err(reply::html_502(&ctx.trace_id));
+            }
+            Action::Ok | Action::Reset | Action::Truncate => {}
+        }
+        if let Some(Err(code)) = self.with_account(&ctx.key, |a| a.admit(Instant::now())) {
+            return Err(ctx.finish(Err(Failure::code(code))).await);
+        }
+        Ok(ctx)
+    }
+}
+
+const FIRST_FILE_ID: u64 = 300_000_000_000;
+
+/// The key from `Authorization: Bearer <key>` (the scheme is case-insensitive).
+fn bearer_key(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get("authorization")?.to_str().ok()?.trim();
+    let (scheme, key) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !key.trim().is_empty()).then(|| key.trim())
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One admitted request.
+pub(crate) struct Ctx<'a> {
+    pub app: &'a App,
+    pub endpoint: Endpoint,
+    pub trace_id: String,
+    pub key: String,
+    pub key_name: String,
+    pub decision: Decision,
+    started: Instant,
+    _slot: Option<Slot>,
+}
+
+impl Ctx<'_> {
+    /// Reads a JSON body, or 2013 as MiniMax answers bad bodies.
+    pub(crate) async fn json_body(&self, body: Body) -> Result<Value, Failure> {
+        let bytes = axum::body::to_bytes(body, self.app.config.max_body_bytes)
+            .await
+            .map_err(|_| {
+                Failure::with(
+                    ErrorCode::INVALID_PARAMS,
+                    "invalid params, request body too large or unreadable",
+                )
+            })?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Failure::with(
+                ErrorCode::INVALID_PARAMS,
+                format!("invalid params, body is not valid json: {e}"),
+            )
+        })
+    }
+
+    /// The second half of every request: the answer (or the error in the endpoint's dialect),
+    /// broken on purpose when the scenario says so, counted and logged.
+    pub(crate) async fn finish(&self, result: Result<Response, Failure>) -> Response {
+        let (response, outcome) = match result {
+            Ok(response) => match self.decision.action {
+                Action::Reset => (reply::reset(response), "reset".to_string()),
+                Action::Truncate => (reply::truncate(response).await, "truncate".to_string()),
+                _ => (response, "0".to_string()),
+            },
+            Err(failure) => (
+                reply::error_response(self.endpoint, &failure, &self.trace_id),
+                failure.code.as_i64().to_string(),
+            ),
+        };
+        self.app.stats.outcome(self.endpoint.as_str(), &outcome);
+        self.log(&outcome);
+        response
+    }
+
+    fn log(&self, outcome: &str) {
+        tracing::info!(
+            endpoint = self.endpoint.as_str(),
+            key = %self.key_name,
+            outcome,
+            trace_id = %self.trace_id,
+            ms = self.started.elapsed().as_millis() as u64,
+            "request"
+        );
+    }
+}

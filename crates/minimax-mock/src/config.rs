@@ -1,0 +1,153 @@
+//! The mock's accounts: keys, balances, limits, voices and sensitive words (TOML).
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The key every default configuration accepts.
+pub const DEMO_KEY: &str = "mmerr-demo-key";
+
+/// What the mock knows about its accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MockConfig {
+    /// The accepted API keys and each one's limits.
+    pub keys: Vec<KeyConfig>,
+    /// Words that get a request flagged (1026) or a generated answer flagged (1027).
+    pub sensitive: SensitiveWords,
+    /// Voices every key may use on T2A without cloning them.
+    pub system_voices: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for MockConfig {
+    fn default() -> MockConfig {
+        MockConfig {
+            keys: vec![KeyConfig::default()],
+            sensitive: SensitiveWords::default(),
+            system_voices: [
+                "male-qn-qingse",
+                "female-shaonv",
+                "presenter_male",
+                "audiobook_female_1",
+            ]
+            .map(String::from)
+            .to_vec(),
+            max_body_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// One API key and its account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeyConfig {
+    /// The key, as sent in `Authorization: Bearer <key>`.
+    pub key: String,
+    /// A name for logs and stats (the key itself is never logged).
+    pub name: String,
+    /// Account balance in calls; each accepted call costs one. `None`: unlimited.
+    pub balance: Option<u64>,
+    /// Requests per minute, as a token bucket (1002). `None`: unlimited.
+    pub rpm: Option<u32>,
+    /// T2A characters per minute (1039). `None`: unlimited.
+    pub tpm: Option<u64>,
+    /// Requests in flight at once (1041). `None`: unlimited.
+    pub max_concurrent: Option<u32>,
+    /// Calls allowed per quota window (2056). `None`: unlimited.
+    pub quota: Option<u64>,
+    /// Length of the quota window in seconds (MiniMax's plans use 5 hours).
+    pub quota_window_secs: u64,
+    /// Rate growth rule (2045): a window may hold at most this many times the previous one's
+    /// requests. `None`: no rule.
+    pub growth_factor: Option<f64>,
+    /// Length of a rate-growth window in seconds.
+    pub growth_window_secs: u64,
+    /// Requests a window may always hold, whatever the previous one held.
+    pub growth_floor: u64,
+    /// Whether the account may clone voices (else 2038: identity not verified).
+    pub voice_clone: bool,
+}
+
+impl Default for KeyConfig {
+    fn default() -> KeyConfig {
+        KeyConfig {
+            key: DEMO_KEY.to_string(),
+            name: "demo".to_string(),
+            balance: None,
+            rpm: Some(500),
+            tpm: Some(20_000),
+            max_concurrent: Some(32),
+            quota: None,
+            quota_window_secs: 5 * 3600,
+            growth_factor: None,
+            growth_window_secs: 10,
+            growth_floor: 20,
+            voice_clone: true,
+        }
+    }
+}
+
+/// Sensitive words.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SensitiveWords {
+    /// In the input: 1026.
+    pub input: Vec<String>,
+    /// In the generated output: 1027.
+    pub output: Vec<String>,
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong, with the line.
+        message: String,
+    },
+}
+
+impl MockConfig {
+    /// Parses a configuration from TOML text.
+    pub fn from_toml(text: &str) -> Result<MockConfig, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Loads a configuration file.
+    pub fn load(path: &Path) -> Result<MockConfig, ConfigError> {
+        load_toml(path, MockConfig::from_toml)
+    }
+
+    /// The key configuration for `key`, if it is accepted.
+    pub fn key(&self, key: &str) -> Option<&KeyConfig> {
+        self.keys.iter().find(|k| k.key == key)
+    }
+}
+
+/// Reads and parses a TOML file, with the path in every error.
+pub(crate) fn load_toml<T>(
+    path: &Path,
+    parse: fn(&str) -> Result<T, toml::de::Error>,
+) -> Result<T, ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    parse(&text).map_err(|e| ConfigError::Parse {
+        path: shown,
+        message: e.to_string().replace('\n', " "),
+    })
+}

@@ -1,0 +1,41 @@
+//! # minimax-mock
+//!
+//! A local MiniMax look-alike server: real HTTP on real sockets, both error dialects, account
+//! limits per key, voices and files, and fault injection from a seeded scenario, so clients and
+//! applications can be tested against MiniMax's failures without waiting for real outages.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use minimax_mock::{Action, EndpointFaults, MockConfig, MockServer, Scenario};
+//! use minimax_errors::{Endpoint, ErrorCode};
+//!
+//! // Rate-limited twice, then fine.
+//! let scenario = Scenario::new(7).with(
+//!     EndpointFaults::on(Some(Endpoint::T2a))
+//!         .sequence([Action::Code(ErrorCode::RATE_LIMIT), Action::Code(ErrorCode::RATE_LIMIT), Action::Ok]),
+//! );
+//! let addr = "127.0.0.1:0".parse().unwrap();
+//! let server = MockServer::start(addr, MockConfig::default(), scenario).await.unwrap();
+//! assert!(server.url().starts_with("http://127.0.0.1:"));
+//! assert_eq!(server.stats().requests, 0);
+//! server.stop().await.unwrap();
+//! # });
+//! ```
+
+#![warn(missing_docs)]
+
+mod app;
+mod chat;
+pub mod config;
+mod files;
+mod limits;
+mod reply;
+pub mod scenario;
+mod server;
+mod speech;
+pub mod stats;
+
+pub use config::{DEMO_KEY, KeyConfig, MockConfig, SensitiveWords};
+pub use scenario::{Action, EndpointFaults, Latency, Scenario, Weighted};
+pub use server::MockServer;
+pub use stats::{EndpointStats, Stats};

@@ -1,0 +1,162 @@
+//! Building answers the way MiniMax sends them: native bodies with `base_resp` under HTTP 200,
+//! compatible error envelopes with a real status, gateway pages, and broken answers on purpose.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use minimax_errors::{Category, Dialect, Endpoint, ErrorCode};
+use serde_json::{Value, json};
+
+/// A failed request: the code and the server message.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Failure {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with the catalog's English message, as MiniMax's `status_msg` reads.
+    pub(crate) fn code(code: ErrorCode) -> Failure {
+        Failure {
+            code,
+            message: code.info().message.en.to_string(),
+        }
+    }
+
+    /// A failure with its own message.
+    pub(crate) fn with(code: ErrorCode, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// MiniMax's message for a request without a key.
+pub(crate) const MISSING_KEY_MESSAGE: &str = "login fail: Please carry the API secret key in the 'Authorization' field of the request header";
+
+/// JSON with the trace id header.
+pub(crate) fn json_response(status: StatusCode, body: &Value, trace_id: &str) -> Response {
+    bytes_response(
+        status,
+        "application/json",
+        Bytes::from(body.to_string()),
+        trace_id,
+    )
+}
+
+pub(crate) fn bytes_response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+    trace_id: &str,
+) -> Response {
+    let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    with_trace(&mut response, trace_id);
+    response
+}
+
+pub(crate) fn with_trace(response: &mut Response, trace_id: &str) {
+    if let Ok(value) = HeaderValue::from_str(trace_id) {
+        response.headers_mut().insert("trace-id", value);
+    }
+}
+
+/// `{"base_resp":{"status_code":…,"status_msg":…}}`.
+pub(crate) fn base_resp(code: ErrorCode, message: &str) -> Value {
+    json!({ "status_code": code.as_i64(), "status_msg": message })
+}
+
+/// An error in the endpoint's dialect.
+pub(crate) fn error_response(endpoint: Endpoint, failure: &Failure, trace_id: &str) -> Response {
+    match endpoint.dialect() {
+        Dialect::Native => {
+            let mut body = json!({ "base_resp": base_resp(failure.code, &failure.message) });
+            if endpoint == Endpoint::T2a {
+                body["trace_id"] = json!(trace_id);
+                body["data"] = Value::Null;
+            }
+            json_response(StatusCode::OK, &body, trace_id)
+        }
+        Dialect::Compatible => {
+            let (kind, status) = compatible_type(failure.code);
+            let body = json!({
+                "type": "error",
+                "error": {
+                    "type": kind,
+                    "message": format!("{} ({})", failure.message, failure.code.as_i64()),
+                    "http_code": status.as_u16().to_string(),
+                },
+                "request_id": trace_id,
+            });
+            json_response(status, &body, trace_id)
+        }
+    }
+}
+
+/// The compatible envelope's `type` and HTTP status for a code (MiniMax's official pairs).
+pub(crate) fn compatible_type(code: ErrorCode) -> (&'static str, StatusCode) {
+    if code == ErrorCode::SERVER_OVERLOADED {
+        return (
+            "overloaded_error",
+            StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+        );
+    }
+    match code.info().category {
+        Category::Auth => ("authorized_error", StatusCode::UNAUTHORIZED),
+        Category::Billing => ("insufficient_balance_error", StatusCode::PAYMENT_REQUIRED),
+        Category::Throttling | Category::Quota => {
+            ("rate_limit_error", StatusCode::TOO_MANY_REQUESTS)
+        }
+        Category::Content => (
+            "unprocessable_entity_error",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Category::Transient | Category::Unknown => {
+            ("server_error", StatusCode::INTERNAL_SERVER_ERROR)
+        }
+        Category::InvalidRequest
+        | Category::Permission
+        | Category::Conflict
+        | Category::NotFound => ("bad_request_error", StatusCode::BAD_REQUEST),
+    }
+}
+
+/// A gateway's 502 page.
+pub(crate) fn html_502(trace_id: &str) -> Response {
+    let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+    bytes_response(
+        StatusCode::BAD_GATEWAY,
+        "text/html",
+        Bytes::from_static(page.as_bytes()),
+        trace_id,
+    )
+}
+
+/// The answer cut off halfway, with a Content-Length that matches what is sent: the client gets
+/// a complete HTTP message holding incomplete JSON.
+pub(crate) async fn truncate(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let full = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let cut = full.slice(..full.len() / 2);
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(cut.len()));
+    Response::from_parts(parts, Body::from(cut))
+}
+
+/// Headers, then the connection dropped before the body: the body stream fails at once.
+pub(crate) fn reset(response: Response) -> Response {
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by the mock",
+        ))
+    });
+    Response::from_parts(parts, Body::from_stream(failing))
+}

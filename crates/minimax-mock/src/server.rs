@@ -1,0 +1,200 @@
+//! The HTTP server: routes, admin endpoints, start and stop.
+
+use crate::app::App;
+use crate::config::MockConfig;
+use crate::scenario::Scenario;
+use crate::stats::Stats;
+use crate::{chat, files, speech};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use minimax_errors::Endpoint;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running mock server. Dropping it stops the server.
+pub struct MockServer {
+    addr: SocketAddr,
+    app: Arc<App>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl MockServer {
+    /// Binds `addr` (port 0 picks a free port) and serves until stopped.
+    pub async fn start(
+        addr: SocketAddr,
+        config: MockConfig,
+        scenario: Scenario,
+    ) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let app = Arc::new(App::new(config, scenario));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let router = router(Arc::clone(&app));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async { stopped.await.unwrap_or(()) })
+                .await
+        });
+        Ok(MockServer {
+            addr,
+            app,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
+    }
+
+    /// Starts on a free loopback port with the default configuration and no faults.
+    pub async fn start_default() -> std::io::Result<MockServer> {
+        MockServer::start(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            MockConfig::default(),
+            Scenario::default(),
+        )
+        .await
+    }
+
+    /// The address it serves.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// What it has answered so far.
+    pub fn stats(&self) -> Stats {
+        self.app.stats.snapshot()
+    }
+
+    /// Back to the state at start (accounts, voices, files, stats, scenario position).
+    pub fn reset(&self) {
+        self.app.reset();
+    }
+
+    /// Stops accepting, finishes requests in flight, and waits for the server to end.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or(Ok(())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+fn router(app: Arc<App>) -> Router {
+    let body_limit = app.config.max_body_bytes;
+    Router::new()
+        .route("/v1/text/chatcompletion_v2", post(chat_native))
+        .route("/v1/chat/completions", post(chat_compatible))
+        .route("/v1/t2a_v2", post(t2a))
+        .route("/v1/voice_clone", post(voice_clone))
+        .route("/v1/files/upload", post(upload))
+        .route("/v1/files/retrieve", post(retrieve).get(retrieve))
+        .route("/__mock/stats", get(stats))
+        .route("/__mock/reset", post(reset))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(app)
+}
+
+type AppState = State<Arc<App>>;
+
+/// Runs a JSON endpoint: gate, body, the endpoint's work, finish.
+async fn json_endpoint(
+    app: &App,
+    endpoint: Endpoint,
+    request: Request,
+    work: fn(&crate::app::Ctx<'_>, serde_json::Value) -> Result<Response, crate::reply::Failure>,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let ctx = match app.gate(endpoint, &parts.headers).await {
+        Ok(ctx) => ctx,
+        Err(response) => return response,
+    };
+    let result = match ctx.json_body(body).await {
+        Ok(value) => work(&ctx, value),
+        Err(failure) => Err(failure),
+    };
+    ctx.finish(result).await
+}
+
+async fn chat_native(State(app): AppState, request: Request) -> Response {
+    json_endpoint(&app, Endpoint::Chat, request, chat::complete).await
+}
+
+async fn chat_compatible(State(app): AppState, request: Request) -> Response {
+    json_endpoint(&app, Endpoint::ChatCompatible, request, chat::complete).await
+}
+
+async fn t2a(State(app): AppState, request: Request) -> Response {
+    json_endpoint(&app, Endpoint::T2a, request, speech::t2a).await
+}
+
+async fn voice_clone(State(app): AppState, request: Request) -> Response {
+    json_endpoint(&app, Endpoint::VoiceClone, request, speech::clone_voice).await
+}
+
+async fn upload(State(app): AppState, request: Request) -> Response {
+    let ctx = match app.gate(Endpoint::FileUpload, request.headers()).await {
+        Ok(ctx) => ctx,
+        Err(response) => return response,
+    };
+    let result = match axum::extract::Multipart::from_request(request, &()).await {
+        Ok(form) => files::upload(&ctx, form).await,
+        Err(rejection) => Err(crate::reply::Failure::with(
+            minimax_errors::ErrorCode::INVALID_PARAMS,
+            format!("invalid params, {}", rejection.body_text()),
+        )),
+    };
+    ctx.finish(result).await
+}
+
+async fn retrieve(
+    State(app): AppState,
+    Query(query): Query<HashMap<String, String>>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let ctx = match app.gate(Endpoint::FileRetrieve, &parts.headers).await {
+        Ok(ctx) => ctx,
+        Err(response) => return response,
+    };
+    let from_query = query.get("file_id").and_then(|id| id.parse().ok());
+    let from_body = if parts.method == axum::http::Method::POST {
+        ctx.json_body(body).await.ok().and_then(|v| {
+            v.get("file_id")
+                .and_then(|id| id.as_u64().or_else(|| id.as_str()?.parse().ok()))
+        })
+    } else {
+        None
+    };
+    let result = files::retrieve(&ctx, from_query.or(from_body));
+    ctx.finish(result).await
+}
+
+async fn stats(State(app): AppState) -> Response {
+    axum::Json(app.stats.snapshot()).into_response()
+}
+
+async fn reset(State(app): AppState) -> Response {
+    app.reset();
+    axum::Json(serde_json::json!({"reset": true})).into_response()
+}
