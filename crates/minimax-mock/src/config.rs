@@ -38,9 +38,10 @@ impl Default for MockConfig {
     }
 }
 
-/// One API key and its account.
+/// One API key and its account. In a configuration file every limit left out is unlimited;
+/// `KeyConfig::default()` is the demo key, with the limits of a real account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default = "KeyConfig::unlimited", deny_unknown_fields)]
 pub struct KeyConfig {
     /// The key, as sent in `Authorization: Bearer <key>`.
     pub key: String,
@@ -88,6 +89,20 @@ impl Default for KeyConfig {
     }
 }
 
+impl KeyConfig {
+    /// A key with no limits at all (and no key text yet).
+    pub fn unlimited() -> KeyConfig {
+        KeyConfig {
+            key: String::new(),
+            name: String::new(),
+            rpm: None,
+            tpm: None,
+            max_concurrent: None,
+            ..KeyConfig::default()
+        }
+    }
+}
+
 /// Sensitive words.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -120,9 +135,22 @@ pub enum ConfigError {
 }
 
 impl MockConfig {
-    /// Parses a configuration from TOML text.
+    /// Parses a configuration from TOML text; every key needs a non-empty, unique `key`.
     pub fn from_toml(text: &str) -> Result<MockConfig, toml::de::Error> {
-        toml::from_str(text)
+        let mut config: MockConfig = toml::from_str(text)?;
+        let mut seen = std::collections::HashSet::new();
+        for (i, key) in config.keys.iter_mut().enumerate() {
+            if key.key.trim().is_empty() {
+                return Err(serde::de::Error::custom(format!("keys[{i}] has no `key`")));
+            }
+            if !seen.insert(key.key.clone()) {
+                return Err(serde::de::Error::custom(format!("keys[{i}] repeats a key")));
+            }
+            if key.name.is_empty() {
+                key.name = format!("key{}", i + 1);
+            }
+        }
+        Ok(config)
     }
 
     /// Loads a configuration file.

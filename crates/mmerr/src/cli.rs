@@ -31,6 +31,25 @@ pub enum Command {
     /// Check a request body (or an audio file) before sending it: every violation, with the
     /// code MiniMax would answer.
     Validate(ValidateArgs),
+    /// Serve a local MiniMax look-alike with fault injection (for tests and demos).
+    Mock(MockArgs),
+}
+
+/// `mmerr mock`.
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Address to serve on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8380")]
+    pub addr: std::net::SocketAddr,
+    /// Accounts, limits, voices and sensitive words (TOML; see examples/mock-config.toml).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Faults to inject (TOML; see examples/scenario.toml).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Allow serving on an address other than loopback.
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 /// `mmerr explain`.

@@ -7,6 +7,7 @@
 //! curl -si https://api.minimax.io/v1/t2a_v2 … | mmerr check --endpoint t2a
 //! mmerr validate --api t2a request.json
 //! mmerr validate audio sample.m4a --purpose voice_clone
+//! mmerr mock --addr 127.0.0.1:0 --scenario examples/scenario.toml
 //! ```
 
 mod check;
@@ -14,6 +15,7 @@ mod cli;
 mod explain;
 mod input;
 mod list;
+mod mock;
 mod render;
 mod style;
 mod validate;
@@ -40,8 +42,9 @@ fn main() -> ExitCode {
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         anstream::ColorChoice::Never.write_global();
     }
-    let mut out = anstream::stdout().lock();
-    let mut err = anstream::stderr().lock();
+    // Not locked for the whole run: `mmerr mock` logs to standard error from other threads.
+    let mut out = anstream::stdout();
+    let mut err = anstream::stderr();
     let result = match &cli.command {
         Command::Explain(args) => explain::run(args, lang, &mut out, &mut err),
         Command::List(args) => list::run(args, lang, &mut out).map(|()| ExitCode::SUCCESS),
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
             Some(cli::ValidateCommand::Audio(audio)) => validate::run_audio(audio, lang, &mut out),
             None => validate::run_request(args, lang, &mut out),
         },
+        Command::Mock(args) => mock::run(args, &mut out),
     };
     let flushed = out.flush();
     match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {
