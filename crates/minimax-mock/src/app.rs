@@ -149,7 +149,15 @@ impl App {
         tokio::time::sleep(decision.latency).await;
         match decision.action {
             Action::Stall => tokio::time::sleep(decision.stall).await,
-            Action::Code(code) => return Err(ctx.finish(Err(Failure::code(code))).await),
+            Action::Code(code) => {
+                let mut response = ctx.finish(Err(Failure::code(code))).await;
+                if let Some(ms) = decision.retry_after_ms {
+                    response
+                        .headers_mut()
+                        .insert("retry-after-ms", axum::http::HeaderValue::from(ms));
+                }
+                return Err(response);
+            }
             Action::Overloaded => {
                 return Err(ctx
                     .finish(Err(Failure::code(ErrorCode::SERVER_OVERLOADED)))

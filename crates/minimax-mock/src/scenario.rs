@@ -130,6 +130,8 @@ pub struct EndpointFaults {
     /// On streaming T2A with a voice that does not exist: send this many audio chunks before
     /// the 2054 error event (`None`: answer 2054 before streaming).
     pub voice_error_after_chunks: Option<u32>,
+    /// Send `retry-after-ms` with injected errors, as a proxy in front of MiniMax might.
+    pub retry_after_ms: Option<u64>,
 }
 
 impl Default for EndpointFaults {
@@ -142,6 +144,7 @@ impl Default for EndpointFaults {
             latency: Latency::default(),
             stall_ms: 60_000,
             voice_error_after_chunks: None,
+            retry_after_ms: None,
         }
     }
 }
@@ -262,6 +265,8 @@ pub struct Decision {
     pub stall: Duration,
     /// For streaming T2A with an unknown voice: chunks before the error.
     pub voice_error_after_chunks: Option<u32>,
+    /// `retry-after-ms` to send with an injected error.
+    pub retry_after_ms: Option<u64>,
 }
 
 /// The running state of a scenario: sequence positions and the seeded generator.
@@ -300,6 +305,7 @@ impl Injector {
             latency: Duration::ZERO,
             stall: Duration::ZERO,
             voice_error_after_chunks: None,
+            retry_after_ms: None,
         };
         let Some(index) = self
             .scenario
@@ -346,6 +352,7 @@ impl Injector {
             latency: Duration::from_millis(latency_ms),
             stall: Duration::from_millis(faults.stall_ms),
             voice_error_after_chunks: faults.voice_error_after_chunks,
+            retry_after_ms: faults.retry_after_ms,
         }
     }
 }

@@ -1,0 +1,550 @@
+//! `MiniMaxClient`: typed calls over reqwest, each through the retry executor, with pre-flight
+//! validation on by default.
+
+use crate::error::{CallFailure, Cause, GuardError, StopReason};
+use crate::executor::{Attempt, Done, Guard, RawResponse, RetryConfig};
+use crate::key::ApiKey;
+use crate::transport::{TransportFailure, TransportKind};
+use crate::types::{
+    ChatChunk, ChatCompletion, FileObject, Reply, Speech, SpeechChunk, VoiceCloned,
+};
+use bytes::Bytes;
+use eventsource_stream::Eventsource;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use minimax_errors::classify::{MalformedKind, Outcome, classify};
+use minimax_errors::validate::audio::{AudioPurpose, read_audio, validate_audio};
+use minimax_errors::validate::{
+    Api, ChatRequest, T2aRequest, Validation, VoiceCloneRequest, validate_value,
+};
+use minimax_errors::{Endpoint, scrub};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::time::Duration;
+
+/// MiniMax's international API.
+pub const INTERNATIONAL: &str = "https://api.minimax.io";
+/// MiniMax's mainland China API.
+pub const CHINA: &str = "https://api.minimaxi.com";
+
+/// A stream of typed events that ends at the first error, which it yields typed.
+pub type EventStream<T> = BoxStream<'static, Result<T, GuardError>>;
+
+/// Builds a [`MiniMaxClient`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    api_key: Option<ApiKey>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryConfig,
+    validate: bool,
+    seed: Option<u64>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> ClientBuilder {
+        ClientBuilder {
+            base_url: INTERNATIONAL.to_string(),
+            api_key: None,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryConfig::default(),
+            validate: true,
+            seed: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API's base URL: [`INTERNATIONAL`] (default), [`CHINA`], or any other (a mock).
+    pub fn base_url(mut self, url: impl Into<String>) -> ClientBuilder {
+        self.base_url = url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// The API key (else `MINIMAX_API_KEY` is read at `build`).
+    pub fn api_key(mut self, key: ApiKey) -> ClientBuilder {
+        self.api_key = Some(key);
+        self
+    }
+
+    /// Timeout of each attempt (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Timeout for opening a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How calls are retried.
+    pub fn retry(mut self, retry: RetryConfig) -> ClientBuilder {
+        self.retry = retry;
+        self
+    }
+
+    /// Check requests before sending them (default on): an invalid request fails locally with
+    /// the code MiniMax would have answered.
+    pub fn validate(mut self, validate: bool) -> ClientBuilder {
+        self.validate = validate;
+        self
+    }
+
+    /// Seeds the retry delays' random source (reproducible schedules in tests).
+    pub fn seed(mut self, seed: u64) -> ClientBuilder {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<MiniMaxClient, GuardError> {
+        let key = self.api_key.or_else(ApiKey::from_env).ok_or_else(|| {
+            GuardError::Setup(
+                "no API key: set one with ClientBuilder::api_key or MINIMAX_API_KEY".to_string(),
+            )
+        })?;
+        let auth = key.header_value().map_err(|_| {
+            GuardError::Setup("the API key contains characters not allowed in a header".to_string())
+        })?;
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::AUTHORIZATION, auth);
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(concat!("minimax-guard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                GuardError::Setup(format!(
+                    "cannot build the HTTP client: {}",
+                    TransportFailure::from_reqwest(&e)
+                ))
+            })?;
+        let guard = Guard::new(self.retry);
+        let guard = match self.seed {
+            Some(seed) => guard.with_seed(seed),
+            None => guard,
+        };
+        Ok(MiniMaxClient {
+            http,
+            base_url: self.base_url,
+            guard,
+            validate: self.validate,
+        })
+    }
+}
+
+/// A MiniMax client whose every call is classified by its body and retried by the catalog.
+#[derive(Debug, Clone)]
+pub struct MiniMaxClient {
+    http: reqwest::Client,
+    base_url: String,
+    guard: Guard,
+    validate: bool,
+}
+
+impl MiniMaxClient {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The retry executor (its budget and breaker are shared by all calls of this client).
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// Chat on the native endpoint.
+    pub async fn chat(&self, request: &ChatRequest) -> Result<Reply<ChatCompletion>, GuardError> {
+        self.call_json(Endpoint::Chat, Some(Api::Chat), request)
+            .await
+    }
+
+    /// Chat on the OpenAI-compatible endpoint.
+    pub async fn chat_compatible(
+        &self,
+        request: &ChatRequest,
+    ) -> Result<Reply<ChatCompletion>, GuardError> {
+        self.call_json(Endpoint::ChatCompatible, Some(Api::Chat), request)
+            .await
+    }
+
+    /// Streamed chat (native endpoint unless `compatible`). Retries happen until the stream
+    /// starts; an error event mid-stream ends the stream with a typed error.
+    pub async fn chat_stream(
+        &self,
+        request: &ChatRequest,
+        compatible: bool,
+    ) -> Result<EventStream<ChatChunk>, GuardError> {
+        let endpoint = if compatible {
+            Endpoint::ChatCompatible
+        } else {
+            Endpoint::Chat
+        };
+        let mut request = request.clone();
+        request.stream = Some(true);
+        self.stream(endpoint, Some(Api::Chat), &request, |data| {
+            serde_json::from_str::<ChatChunk>(data).ok()
+        })
+        .await
+    }
+
+    /// Text to speech.
+    pub async fn t2a(&self, request: &T2aRequest) -> Result<Reply<Speech>, GuardError> {
+        let reply: Reply<Value> = self
+            .call_json(Endpoint::T2a, Some(Api::T2a), request)
+            .await?;
+        let speech = speech_of(&reply.value)
+            .ok_or_else(|| unexpected(Endpoint::T2a, &reply, "data.audio is not hex audio"))?;
+        Ok(Reply {
+            value: speech,
+            attempts: reply.attempts,
+            waited: reply.waited,
+            trace_id: reply.trace_id,
+        })
+    }
+
+    /// Streamed text to speech: audio chunks as they come; a voice error mid-stream (2054) ends
+    /// the stream with a typed error.
+    pub async fn t2a_stream(
+        &self,
+        request: &T2aRequest,
+    ) -> Result<EventStream<SpeechChunk>, GuardError> {
+        let mut request = request.clone();
+        request.stream = Some(true);
+        self.stream(Endpoint::T2a, Some(Api::T2a), &request, |data| {
+            let value: Value = serde_json::from_str(data).ok()?;
+            let audio = hex::decode(value["data"]["audio"].as_str().unwrap_or("")).ok()?;
+            Some(SpeechChunk {
+                audio,
+                status: value["data"]["status"].as_u64().unwrap_or(1) as u8,
+            })
+        })
+        .await
+    }
+
+    /// Clones a voice. If a retry after a lost answer meets 2039, the error is
+    /// [`GuardError::MaybeCreated`]: the first attempt probably cloned it.
+    pub async fn voice_clone(
+        &self,
+        request: &VoiceCloneRequest,
+    ) -> Result<Reply<VoiceCloned>, GuardError> {
+        self.call_json(Endpoint::VoiceClone, Some(Api::VoiceClone), request)
+            .await
+    }
+
+    /// Uploads a file. Audio for `voice_clone` or `prompt_audio` is checked first (format,
+    /// size, and duration measured from the file). The multipart body is rebuilt for every
+    /// attempt from `bytes`, so a retry never sends it empty.
+    pub async fn upload_file(
+        &self,
+        purpose: &str,
+        filename: &str,
+        bytes: Bytes,
+    ) -> Result<Reply<FileObject>, GuardError> {
+        if self.validate
+            && let Ok(audio_purpose) = purpose.parse::<AudioPurpose>()
+        {
+            let size = bytes.len() as u64;
+            let facts = read_audio(std::io::Cursor::new(bytes.clone()), size).unwrap_or(
+                minimax_errors::validate::audio::AudioFacts {
+                    size_bytes: size,
+                    format: None,
+                    duration_secs: None,
+                },
+            );
+            reject_invalid(validate_audio(&facts, audio_purpose))?;
+        }
+        let url = self.url(Endpoint::FileUpload);
+        let completed = self
+            .guard
+            .execute(Endpoint::FileUpload, || {
+                let form = reqwest::multipart::Form::new()
+                    .text("purpose", purpose.to_string())
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::stream(bytes.clone())
+                            .file_name(filename.to_string()),
+                    );
+                let request = self.http.post(&url).multipart(form);
+                async move { read_answer(request.send().await).await }
+            })
+            .await?;
+        let reply = Reply {
+            value: parse_body::<Value>(&completed.response.body),
+            attempts: completed.attempts,
+            waited: completed.waited,
+            trace_id: completed.trace_id,
+        };
+        let file = reply
+            .value
+            .as_ref()
+            .and_then(|v| serde_json::from_value::<FileObject>(v["file"].clone()).ok());
+        match file {
+            Some(file) => Ok(Reply {
+                value: file,
+                attempts: reply.attempts,
+                waited: reply.waited,
+                trace_id: reply.trace_id,
+            }),
+            None => Err(unexpected(
+                Endpoint::FileUpload,
+                &reply,
+                "no file object in the answer",
+            )),
+        }
+    }
+
+    /// Posts any JSON body to `endpoint` with the guard's retries and returns the answer.
+    pub async fn post_json<B: Serialize + ?Sized>(
+        &self,
+        endpoint: Endpoint,
+        body: &B,
+    ) -> Result<Reply<Value>, GuardError> {
+        self.call_json(endpoint, None, body).await
+    }
+
+    fn url(&self, endpoint: Endpoint) -> String {
+        format!("{}{}", self.base_url, endpoint.path().unwrap_or("/"))
+    }
+
+    fn check(&self, api: Option<Api>, body: &Value) -> Result<(), GuardError> {
+        match api {
+            Some(api) if self.validate => reject_invalid(validate_value(api, body.clone())),
+            _ => Ok(()),
+        }
+    }
+
+    async fn call_json<B, T>(
+        &self,
+        endpoint: Endpoint,
+        api: Option<Api>,
+        body: &B,
+    ) -> Result<Reply<T>, GuardError>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let value = serde_json::to_value(body)
+            .map_err(|e| GuardError::Setup(format!("cannot encode the request: {e}")))?;
+        self.check(api, &value)?;
+        let bytes = Bytes::from(value.to_string());
+        let url = self.url(endpoint);
+        let completed = self
+            .guard
+            .execute(endpoint, || {
+                let request = self
+                    .http
+                    .post(&url)
+                    .header(http::header::CONTENT_TYPE, "application/json")
+                    .body(bytes.clone());
+                async move { read_answer(request.send().await).await }
+            })
+            .await?;
+        let reply = Reply {
+            value: (),
+            attempts: completed.attempts,
+            waited: completed.waited,
+            trace_id: completed.trace_id.clone(),
+        };
+        match parse_body::<T>(&completed.response.body) {
+            Some(value) => Ok(Reply {
+                value,
+                attempts: reply.attempts,
+                waited: reply.waited,
+                trace_id: reply.trace_id,
+            }),
+            None => Err(unexpected(
+                endpoint,
+                &reply,
+                "the answer does not have the expected fields",
+            )),
+        }
+    }
+
+    async fn stream<B, T>(
+        &self,
+        endpoint: Endpoint,
+        api: Option<Api>,
+        body: &B,
+        parse: fn(&str) -> Option<T>,
+    ) -> Result<EventStream<T>, GuardError>
+    where
+        B: Serialize + ?Sized,
+        T: Send + 'static,
+    {
+        let value = serde_json::to_value(body)
+            .map_err(|e| GuardError::Setup(format!("cannot encode the request: {e}")))?;
+        self.check(api, &value)?;
+        let bytes = Bytes::from(value.to_string());
+        let url = self.url(endpoint);
+        let run = self.guard.run(endpoint, || {
+            let request = self
+                .http
+                .post(&url)
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(bytes.clone());
+            async move {
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|e| TransportFailure::from_reqwest(&e))?;
+                let is_stream = response.status().is_success()
+                    && response
+                        .headers()
+                        .get(http::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|t| t.contains("text/event-stream"));
+                if is_stream {
+                    Ok(Attempt::Started(response))
+                } else {
+                    read_answer(Ok(response)).await.map(Attempt::Answer)
+                }
+            }
+        });
+        let (response, attempts, waited) = match run.await {
+            Ok(Done::Started(response, attempts, waited)) => (response, attempts, waited),
+            // A plain answer to a stream request: a single event.
+            Ok(Done::Answer(completed)) => {
+                let body = String::from_utf8_lossy(&completed.response.body).into_owned();
+                return Ok(stream::iter(parse(&body).map(Ok)).boxed());
+            }
+            Err((error, _)) => return Err(error),
+        };
+        let trace_id = response
+            .headers()
+            .get("trace-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let events = response.bytes_stream().eventsource();
+        let failure = move |cause: Cause, trace: Option<String>| {
+            GuardError::Failed(Box::new(CallFailure {
+                cause,
+                endpoint,
+                trace_id: trace.or_else(|| trace_id.clone()),
+                attempts,
+                waited,
+                stopped: StopReason::NotRetryable,
+            }))
+        };
+        // Ends after the first error: `scan` stops at `None`.
+        let typed = events
+            .scan(false, move |failed, event| {
+                if *failed {
+                    return futures_util::future::ready(None);
+                }
+                let item = match event {
+                    Err(e) => Some(Err(failure(
+                        Cause::Transport(TransportFailure {
+                            kind: TransportKind::ConnectionLost,
+                            detail: e.to_string(),
+                        }),
+                        None,
+                    ))),
+                    Ok(event) if event.data.trim() == "[DONE]" || event.data.trim().is_empty() => {
+                        None
+                    }
+                    Ok(event) => match classify(event.data.as_bytes(), 200, &(), endpoint) {
+                        Outcome::Success(_) if event.event != "error" => match parse(&event.data) {
+                            Some(value) => Some(Ok(value)),
+                            None => Some(Err(failure(
+                                Cause::Malformed {
+                                    malformed: MalformedKind::UnexpectedShape,
+                                    detail: "an event does not have the expected fields"
+                                        .to_string(),
+                                    http_status: 200,
+                                },
+                                None,
+                            ))),
+                        },
+                        Outcome::ApiError(e) => Some(Err(failure(
+                            Cause::Api {
+                                code: e.code,
+                                server_message: scrub::scrub_text(&e.server_message).into_owned(),
+                                http_status: 200,
+                            },
+                            e.trace_id.clone(),
+                        ))),
+                        Outcome::Malformed(m) => Some(Err(failure(
+                            Cause::Malformed {
+                                malformed: m.kind,
+                                detail: m.detail,
+                                http_status: 200,
+                            },
+                            None,
+                        ))),
+                        Outcome::Success(_) => Some(Err(failure(
+                            Cause::Malformed {
+                                malformed: MalformedKind::UnexpectedShape,
+                                detail: "an error event without a code".to_string(),
+                                http_status: 200,
+                            },
+                            None,
+                        ))),
+                    },
+                };
+                *failed = matches!(item, Some(Err(_)));
+                futures_util::future::ready(Some(item))
+            })
+            .filter_map(futures_util::future::ready);
+        Ok(typed.boxed())
+    }
+}
+
+/// Reads a whole answer, or describes the transport failure.
+pub(crate) async fn read_answer(
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> Result<RawResponse, TransportFailure> {
+    let response = sent.map_err(|e| TransportFailure::from_reqwest(&e))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| TransportFailure::from_reqwest(&e))?;
+    Ok(RawResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
+    serde_json::from_slice(body).ok()
+}
+
+fn reject_invalid(validation: Validation) -> Result<(), GuardError> {
+    if validation.is_valid() {
+        Ok(())
+    } else {
+        Err(GuardError::Invalid(Box::new(validation)))
+    }
+}
+
+fn speech_of(value: &Value) -> Option<Speech> {
+    let audio = hex::decode(value["data"]["audio"].as_str()?).ok()?;
+    Some(Speech {
+        audio,
+        extra_info: value.get("extra_info").cloned().unwrap_or(Value::Null),
+    })
+}
+
+/// A successful answer whose shape is not what the endpoint promises.
+fn unexpected<T>(endpoint: Endpoint, reply: &Reply<T>, detail: &str) -> GuardError {
+    GuardError::Failed(Box::new(CallFailure {
+        cause: Cause::Malformed {
+            malformed: MalformedKind::UnexpectedShape,
+            detail: detail.to_string(),
+            http_status: 200,
+        },
+        endpoint,
+        trace_id: reply.trace_id.clone(),
+        attempts: reply.attempts,
+        waited: reply.waited,
+        stopped: StopReason::NotRetryable,
+    }))
+}

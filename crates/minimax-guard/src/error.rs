@@ -1,0 +1,229 @@
+//! What a guarded call returns when it fails: the code, its meaning and solution, the trace id,
+//! how many attempts were made and how long was waited, and why retrying stopped.
+
+use crate::transport::TransportFailure;
+use minimax_errors::classify::MalformedKind;
+use minimax_errors::validate::Validation;
+use minimax_errors::{CodeInfo, Endpoint, ErrorCode, ErrorReport, Lang};
+use serde::Serialize;
+use std::fmt;
+use std::time::Duration;
+
+/// Why a call stopped retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// A retry cannot help (the catalog says so for this code on this endpoint).
+    NotRetryable,
+    /// The retries allowed for this failure are used up.
+    AttemptsExhausted,
+    /// The next wait would pass the call's deadline, or the deadline passed during an attempt.
+    DeadlineReached,
+    /// The client's retry budget is empty: the upstream is failing for many calls at once.
+    BudgetExhausted,
+    /// The server said not to retry (`x-should-retry: false`).
+    ServerSaidNo,
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StopReason::NotRetryable => "not retryable",
+            StopReason::AttemptsExhausted => "retries used up",
+            StopReason::DeadlineReached => "deadline reached",
+            StopReason::BudgetExhausted => "retry budget exhausted",
+            StopReason::ServerSaidNo => "server said not to retry",
+        })
+    }
+}
+
+/// The last failure of a call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Cause {
+    /// MiniMax answered with an error code.
+    Api {
+        /// The code.
+        code: ErrorCode,
+        /// The server's message (scrubbed of secrets).
+        server_message: String,
+        /// The HTTP status.
+        http_status: u16,
+    },
+    /// The answer could not be read (HTML page, truncated, empty, …).
+    Malformed {
+        /// What is wrong with it.
+        malformed: MalformedKind,
+        /// One line describing it.
+        detail: String,
+        /// The HTTP status.
+        http_status: u16,
+    },
+    /// No complete answer arrived.
+    Transport(TransportFailure),
+}
+
+/// A call that failed for good.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallFailure {
+    /// The last failure.
+    pub cause: Cause,
+    /// The endpoint called.
+    pub endpoint: Endpoint,
+    /// The trace id of the last answer, for MiniMax support.
+    pub trace_id: Option<String>,
+    /// Attempts made (1 = no retry).
+    pub attempts: u32,
+    /// Time spent waiting between attempts.
+    pub waited: Duration,
+    /// Why it stopped.
+    pub stopped: StopReason,
+}
+
+impl CallFailure {
+    /// The MiniMax code, when MiniMax answered with one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match &self.cause {
+            Cause::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// What the catalog says about the code on this endpoint.
+    pub fn info(&self) -> Option<CodeInfo> {
+        self.code().map(|code| code.info_on(self.endpoint))
+    }
+
+    /// The full report (meaning, solution, category, …) in `lang`, for an API error.
+    pub fn report(&self, lang: Lang) -> Option<ErrorReport> {
+        let Cause::Api {
+            code,
+            server_message,
+            http_status,
+        } = &self.cause
+        else {
+            return None;
+        };
+        let mut report =
+            ErrorReport::on(*code, self.endpoint, lang).with_server_message(server_message);
+        report.trace_id = self.trace_id.clone();
+        report.http_status = Some(*http_status);
+        Some(report)
+    }
+}
+
+impl fmt::Display for CallFailure {
+    /// "MiniMax 1002 (rate limit) on t2a: <server message>. Retry later… [trace …] after 6
+    /// attempts, 3.1 s waited (retries used up)".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cause {
+            Cause::Api {
+                code,
+                server_message,
+                ..
+            } => {
+                let info = code.info_on(self.endpoint);
+                write!(
+                    f,
+                    "MiniMax {} ({}) on {}",
+                    code.as_i64(),
+                    info.message.en,
+                    self.endpoint
+                )?;
+                if !server_message.is_empty() {
+                    write!(f, ": {server_message}")?;
+                }
+                write!(f, ". {}", info.solution.en)?;
+            }
+            Cause::Malformed {
+                detail,
+                http_status,
+                ..
+            } => {
+                write!(
+                    f,
+                    "unreadable answer from {} (HTTP {http_status}): {detail}",
+                    self.endpoint
+                )?;
+            }
+            Cause::Transport(failure) => write!(f, "{} call failed: {failure}", self.endpoint)?,
+        }
+        if let Some(trace) = &self.trace_id {
+            write!(f, " [trace {trace}]")?;
+        }
+        let waited = if self.waited < Duration::from_secs(1) {
+            format!("{} ms", self.waited.as_millis())
+        } else {
+            format!("{:.1} s", self.waited.as_secs_f64())
+        };
+        write!(
+            f,
+            " after {} attempt{}, {waited} waited ({})",
+            self.attempts,
+            if self.attempts == 1 { "" } else { "s" },
+            self.stopped
+        )
+    }
+}
+
+/// Why a guarded call did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    /// The call failed, after the retries that made sense.
+    #[error("{0}")]
+    Failed(Box<CallFailure>),
+    /// The request breaks MiniMax's rules; it was not sent.
+    #[error("request not sent: {}", describe_invalid(.0))]
+    Invalid(Box<Validation>),
+    /// An account-level failure happened recently; calls fail fast until `remaining` passes.
+    #[error("not sent: MiniMax answered {code} ({}) recently{}; calls fail fast for another {:.0} s. {}",
+        code.info().message.en,
+        trace_id.as_deref().map(|t| format!(" [trace {t}]")).unwrap_or_default(),
+        remaining.as_secs_f64(),
+        code.info().solution.en)]
+    FailingFast {
+        /// The account-level code.
+        code: ErrorCode,
+        /// The trace id of the answer that said so.
+        trace_id: Option<String>,
+        /// How long calls keep failing fast.
+        remaining: Duration,
+    },
+    /// A voice clone answered 2039 (duplicate voice_id) after an earlier attempt's answer was
+    /// lost: that attempt may have cloned the voice. Check before cloning again.
+    #[error(
+        "voice_id already exists, probably cloned by an earlier attempt whose answer was lost: {0}"
+    )]
+    MaybeCreated(Box<CallFailure>),
+    /// The client could not be set up or the request not built.
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl GuardError {
+    /// The MiniMax code behind the error, if there is one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            GuardError::Failed(f) | GuardError::MaybeCreated(f) => f.code(),
+            GuardError::Invalid(v) => v.first_code(),
+            GuardError::FailingFast { code, .. } => Some(*code),
+            GuardError::Setup(_) => None,
+        }
+    }
+
+    /// The failed call, when the request was sent.
+    pub fn failure(&self) -> Option<&CallFailure> {
+        match self {
+            GuardError::Failed(f) | GuardError::MaybeCreated(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+fn describe_invalid(validation: &Validation) -> String {
+    let errors: Vec<String> = validation
+        .errors()
+        .map(|v| format!("{} ({})", v.message_en, v.code.as_i64()))
+        .collect();
+    errors.join("; ")
+}

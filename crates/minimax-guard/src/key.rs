@@ -1,0 +1,53 @@
+//! The API key, held so that it cannot leak: `Debug` and `Display` print `[REDACTED]`, and the
+//! text is only reachable through `expose_secret`, at the one place a request is signed.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+
+/// A MiniMax API key.
+///
+/// ```
+/// use minimax_guard::ApiKey;
+/// let key = ApiKey::new("sk-api-very-secret-0123456789");
+/// assert_eq!(format!("{key:?}"), "ApiKey([REDACTED])");
+/// assert_eq!(key.to_string(), "[REDACTED]");
+/// ```
+#[derive(Clone)]
+pub struct ApiKey(SecretString);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> ApiKey {
+        ApiKey(SecretString::from(key.into()))
+    }
+
+    /// Reads the key from `MINIMAX_API_KEY`.
+    pub fn from_env() -> Option<ApiKey> {
+        std::env::var("MINIMAX_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .map(ApiKey::new)
+    }
+
+    /// The `Authorization` header value, marked sensitive so HTTP debugging never prints it.
+    pub(crate) fn header_value(
+        &self,
+    ) -> Result<http::HeaderValue, http::header::InvalidHeaderValue> {
+        let mut value =
+            http::HeaderValue::from_str(&format!("Bearer {}", self.0.expose_secret().trim()))?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey([REDACTED])")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}

@@ -1,0 +1,178 @@
+//! Typed answers of the endpoints the client covers. Fields MiniMax may leave out are optional;
+//! anything not modelled is kept in `extra`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// A successful call's value with how it went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply<T> {
+    /// The answer.
+    pub value: T,
+    /// Attempts made (1 = first try).
+    pub attempts: u32,
+    /// Time spent waiting between attempts.
+    pub waited: Duration,
+    /// The trace id of the answer.
+    pub trace_id: Option<String>,
+}
+
+/// A chat completion (native or compatible).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletion {
+    /// The completion id.
+    #[serde(default)]
+    pub id: String,
+    /// The model that answered.
+    #[serde(default)]
+    pub model: String,
+    /// The choices (one, as `n` must be 1).
+    #[serde(default)]
+    pub choices: Vec<ChatChoice>,
+    /// Token usage.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// Anything else.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ChatCompletion {
+    /// The first choice's text.
+    pub fn text(&self) -> &str {
+        self.choices
+            .first()
+            .and_then(|c| c.message.content.as_deref())
+            .unwrap_or("")
+    }
+}
+
+/// One choice of a completion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatChoice {
+    /// Its index.
+    #[serde(default)]
+    pub index: u32,
+    /// The message.
+    pub message: ChatMessageOut,
+    /// Why it ended (`stop`, `length`, …).
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+/// An answer message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessageOut {
+    /// `assistant`.
+    #[serde(default)]
+    pub role: String,
+    /// The text.
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+/// Token usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens in the prompt.
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    /// Tokens generated.
+    #[serde(default)]
+    pub completion_tokens: u64,
+    /// Both.
+    #[serde(default)]
+    pub total_tokens: u64,
+}
+
+/// One event of a streamed chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatChunk {
+    /// The completion id.
+    #[serde(default)]
+    pub id: String,
+    /// The deltas.
+    #[serde(default)]
+    pub choices: Vec<ChunkChoice>,
+    /// Token usage, on the last chunk.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+}
+
+impl ChatChunk {
+    /// The text this chunk adds.
+    pub fn text(&self) -> &str {
+        self.choices
+            .first()
+            .and_then(|c| c.delta.content.as_deref())
+            .unwrap_or("")
+    }
+}
+
+/// One choice's delta.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkChoice {
+    /// What the chunk adds.
+    #[serde(default)]
+    pub delta: ChatDelta,
+    /// Why it ended, on the last chunk.
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+/// Text added by a chunk.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChatDelta {
+    /// The new text.
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+/// Synthesised speech.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Speech {
+    /// The audio bytes (decoded from MiniMax's hex).
+    pub audio: Vec<u8>,
+    /// `extra_info`: length, sample rate, size, characters used, …
+    pub extra_info: Value,
+}
+
+/// One event of streamed speech.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeechChunk {
+    /// Audio bytes of this chunk.
+    pub audio: Vec<u8>,
+    /// 1 while audio flows, 2 on the final event.
+    pub status: u8,
+}
+
+/// A cloned voice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoiceCloned {
+    /// Whether the preview text was flagged.
+    #[serde(default)]
+    pub input_sensitive: bool,
+    /// The preview audio, hex (empty without preview text).
+    #[serde(default)]
+    pub demo_audio: String,
+}
+
+/// An uploaded file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileObject {
+    /// The id to use in later calls.
+    pub file_id: u64,
+    /// Its size.
+    #[serde(default)]
+    pub bytes: u64,
+    /// Its name.
+    #[serde(default)]
+    pub filename: String,
+    /// What it is for.
+    #[serde(default)]
+    pub purpose: String,
+    /// When it was uploaded (Unix seconds).
+    #[serde(default)]
+    pub created_at: u64,
+}

@@ -1,0 +1,582 @@
+//! The guard against the mock over real sockets: what is retried recovers, what is permanent is
+//! sent once (the mock's counts prove it), budgets cap amplification, deadlines hold, server
+//! hints are followed, stream errors surface, and the key never reaches a log line.
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use minimax_errors::validate::{
+    ChatMessage, ChatRequest, T2aRequest, VoiceCloneRequest, VoiceSetting,
+};
+use minimax_errors::{Endpoint, ErrorCode, catalog};
+use minimax_guard::{
+    ApiKey, BudgetConfig, Cause, GuardError, MiniMaxClient, MiniMaxRetryMiddleware, RetryConfig,
+    StopReason,
+};
+use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
+use std::time::{Duration, Instant};
+
+fn fast_retry() -> RetryConfig {
+    RetryConfig {
+        strategy: minimax_errors::policy::DelayStrategy::FullJitter {
+            base: Duration::from_millis(5),
+            cap: Duration::from_millis(40),
+        },
+        ..RetryConfig::default()
+    }
+}
+
+async fn mock(scenario: Scenario) -> MockServer {
+    mock_with(MockConfig::default(), scenario).await
+}
+
+async fn mock_with(config: MockConfig, scenario: Scenario) -> MockServer {
+    MockServer::start("127.0.0.1:0".parse().unwrap(), config, scenario)
+        .await
+        .unwrap()
+}
+
+fn client(server: &MockServer, retry: RetryConfig) -> MiniMaxClient {
+    MiniMaxClient::builder()
+        .base_url(server.url())
+        .api_key(ApiKey::new(DEMO_KEY))
+        .retry(retry)
+        .seed(11)
+        .build()
+        .unwrap()
+}
+
+fn chat() -> ChatRequest {
+    ChatRequest {
+        model: "MiniMax-M2".into(),
+        messages: vec![ChatMessage {
+            role: "user".into(),
+            content: "hello".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn speech(voice: &str) -> T2aRequest {
+    T2aRequest {
+        model: "speech-2.8-hd".into(),
+        text: "你好，世界".into(),
+        voice_setting: Some(VoiceSetting {
+            voice_id: Some(voice.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn once(endpoint: Endpoint, actions: impl IntoIterator<Item = Action>) -> Scenario {
+    Scenario::new(1).with(EndpointFaults::on(Some(endpoint)).sequence(actions))
+}
+
+fn failure(error: &GuardError) -> &minimax_guard::CallFailure {
+    error
+        .failure()
+        .unwrap_or_else(|| panic!("expected a failed call, got {error}"))
+}
+
+/// A 16-bit mono 8 kHz WAV of `secs` seconds.
+fn wav(secs: f64) -> Vec<u8> {
+    let frames = (secs * 8000.0).round() as u32;
+    let data_len = frames * 2;
+    let mut out = Vec::new();
+    for part in [
+        &b"RIFF"[..],
+        &(36 + data_len).to_le_bytes(),
+        b"WAVEfmt ",
+        &16u32.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &8000u32.to_le_bytes(),
+        &16000u32.to_le_bytes(),
+        &2u16.to_le_bytes(),
+        &16u16.to_le_bytes(),
+        b"data",
+        &data_len.to_le_bytes(),
+    ] {
+        out.extend_from_slice(part);
+    }
+    out.resize(44 + data_len as usize, 0);
+    out
+}
+
+mod retries {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_retryable_code_is_retried_and_recovers() {
+        let retryable: Vec<ErrorCode> = catalog::entries()
+            .filter(|i| i.is_retryable())
+            .map(|i| i.code)
+            .collect();
+        assert!(retryable.len() >= 9);
+        for code in retryable {
+            let server = mock(once(Endpoint::Chat, [Action::Code(code), Action::Ok])).await;
+            let reply = client(&server, fast_retry())
+                .chat(&chat())
+                .await
+                .unwrap_or_else(|e| panic!("{code:?}: {e}"));
+            assert_eq!(reply.attempts, 2, "{code:?}");
+            assert_eq!(reply.value.text(), "You said: hello");
+            let stats = server.stats();
+            assert_eq!(
+                (
+                    stats.requests_on("chat"),
+                    stats.count("chat", &code.as_i64().to_string())
+                ),
+                (2, 1),
+                "{code:?}"
+            );
+        }
+        // 1039 is a throttle on T2A: retried there.
+        let server = mock(once(
+            Endpoint::T2a,
+            [Action::Code(ErrorCode::TOKEN_LIMIT), Action::Ok],
+        ))
+        .await;
+        let reply = client(&server, fast_retry())
+            .t2a(&speech("female-shaonv"))
+            .await
+            .unwrap();
+        assert_eq!((reply.attempts, reply.value.audio.len()), (2, 5 * 64));
+    }
+
+    #[tokio::test]
+    async fn permanent_codes_are_sent_once() {
+        let mut permanent: Vec<ErrorCode> = catalog::entries()
+            .filter(|i| !i.is_retryable())
+            .map(|i| i.code)
+            .collect();
+        permanent.push(ErrorCode::new(4242)); // unknown codes are not retried either
+        for code in permanent {
+            let server = mock(once(Endpoint::Chat, [Action::Code(code)])).await;
+            let error = client(&server, fast_retry())
+                .chat(&chat())
+                .await
+                .unwrap_err();
+            let f = failure(&error);
+            assert_eq!(
+                (f.code(), f.attempts, f.stopped),
+                (Some(code), 1, StopReason::NotRetryable),
+                "{code:?}"
+            );
+            assert_eq!(server.stats().requests_on("chat"), 1, "{code:?}");
+            assert!(
+                error
+                    .to_string()
+                    .contains(&format!("MiniMax {}", code.as_i64())),
+                "{error}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn errors_carry_meaning_solution_trace_attempts_and_wait() {
+        let server = mock(once(
+            Endpoint::Chat,
+            [Action::Code(ErrorCode::RATE_LIMIT); 10],
+        ))
+        .await;
+        let retry = RetryConfig {
+            max_retries: 2,
+            ..fast_retry()
+        };
+        let error = client(&server, retry).chat(&chat()).await.unwrap_err();
+        let f = failure(&error);
+        assert_eq!((f.attempts, f.stopped), (3, StopReason::AttemptsExhausted));
+        assert!(f.trace_id.is_some());
+        let text = error.to_string();
+        assert!(
+            text.starts_with("MiniMax 1002 (rate limit) on chat: rate limit. Retry later"),
+            "{text}"
+        );
+        assert!(
+            text.contains("after 3 attempts") && text.contains("(retries used up)"),
+            "{text}"
+        );
+        let report = f.report(minimax_errors::Lang::Zh).unwrap();
+        assert_eq!(report.message, "请求频率超限");
+        assert_eq!(server.stats().requests_on("chat"), 3);
+    }
+
+    #[tokio::test]
+    async fn unreadable_answers_and_gateway_pages_are_retried() {
+        let server = mock(once(
+            Endpoint::Chat,
+            [Action::Html502, Action::Truncate, Action::Reset, Action::Ok],
+        ))
+        .await;
+        let reply = client(&server, fast_retry()).chat(&chat()).await.unwrap();
+        assert_eq!(reply.attempts, 4);
+    }
+
+    #[tokio::test]
+    async fn compatible_dialect_too() {
+        let server = mock(once(
+            Endpoint::ChatCompatible,
+            [
+                Action::Overloaded,
+                Action::Code(ErrorCode::RATE_LIMIT),
+                Action::Ok,
+            ],
+        ))
+        .await;
+        let reply = client(&server, fast_retry())
+            .chat_compatible(&chat())
+            .await
+            .unwrap();
+        assert_eq!(reply.attempts, 3);
+        assert_eq!(server.stats().count("chat-compatible", "2064"), 1);
+    }
+}
+
+mod limits {
+    use super::*;
+
+    #[tokio::test]
+    async fn budget_caps_amplification_under_a_total_outage() {
+        let outage = Scenario::new(2).with(
+            EndpointFaults::on(None).random(Action::Code(ErrorCode::INTERNAL_SERVICE_ERROR), 1.0),
+        );
+        let server = mock(outage).await;
+        let budget = BudgetConfig::default();
+        let client = client(
+            &server,
+            RetryConfig {
+                budget,
+                ..fast_retry()
+            },
+        );
+        let calls = 100;
+        for _ in 0..calls {
+            assert!(client.chat(&chat()).await.is_err());
+        }
+        let sent = server.stats().requests_on("chat");
+        let most_retries = u64::from(budget.capacity / budget.retry_cost);
+        assert!(
+            sent <= calls + most_retries,
+            "{sent} requests for {calls} calls"
+        );
+        assert_eq!(
+            client.guard().budget().level(),
+            budget.capacity % budget.retry_cost
+        );
+        // Once drained, every call is a single request: amplification 1.0.
+        server.reset();
+        for _ in 0..calls {
+            let error = client.chat(&chat()).await.unwrap_err();
+            assert_eq!(failure(&error).stopped, StopReason::BudgetExhausted);
+        }
+        assert_eq!(server.stats().requests_on("chat"), calls);
+    }
+
+    #[tokio::test]
+    async fn the_deadline_holds() {
+        let scenario = Scenario::new(3).with(
+            EndpointFaults::on(Some(Endpoint::Chat))
+                .sequence([Action::Code(ErrorCode::RATE_LIMIT); 20])
+                .latency(150, 150),
+        );
+        let server = mock(scenario).await;
+        let retry = RetryConfig {
+            deadline: Some(Duration::from_millis(500)),
+            ..fast_retry()
+        };
+        let started = Instant::now();
+        let error = client(&server, retry).chat(&chat()).await.unwrap_err();
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_millis(800), "{elapsed:?}");
+        assert_eq!(failure(&error).stopped, StopReason::DeadlineReached);
+        // A stall is cut at the deadline too.
+        let stall = once(Endpoint::Chat, [Action::Stall]);
+        let server = mock(stall).await;
+        let retry = RetryConfig {
+            deadline: Some(Duration::from_millis(300)),
+            ..fast_retry()
+        };
+        let started = Instant::now();
+        let error = client(&server, retry).chat(&chat()).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(
+            matches!(&failure(&error).cause, Cause::Transport(t) if t.kind == minimax_guard::transport::TransportKind::Timeout)
+        );
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_honoured() {
+        let scenario = Scenario::new(4).with(EndpointFaults {
+            retry_after_ms: Some(300),
+            ..EndpointFaults::on(Some(Endpoint::Chat))
+                .sequence([Action::Code(ErrorCode::RATE_LIMIT), Action::Ok])
+        });
+        let server = mock(scenario).await;
+        let started = Instant::now();
+        let reply = client(&server, fast_retry()).chat(&chat()).await.unwrap();
+        assert_eq!(reply.waited, Duration::from_millis(300));
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        // Capped by the configuration.
+        server.reset();
+        let capped = RetryConfig {
+            retry_after_cap: Duration::from_millis(50),
+            ..fast_retry()
+        };
+        let reply = client(&server, capped).chat(&chat()).await.unwrap();
+        assert_eq!(reply.waited, Duration::from_millis(50));
+    }
+
+    #[tokio::test]
+    async fn account_failures_make_later_calls_fail_fast() {
+        let server = mock(once(
+            Endpoint::Chat,
+            [Action::Code(ErrorCode::INSUFFICIENT_BALANCE)],
+        ))
+        .await;
+        let client = client(&server, fast_retry());
+        assert_eq!(
+            client.chat(&chat()).await.unwrap_err().code(),
+            Some(ErrorCode::INSUFFICIENT_BALANCE)
+        );
+        let error = client.t2a(&speech("female-shaonv")).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                GuardError::FailingFast {
+                    code: ErrorCode::INSUFFICIENT_BALANCE,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("calls fail fast"), "{error}");
+        assert_eq!(server.stats().requests, 1, "the second call never left");
+        client.guard().breaker().clear();
+        assert!(client.t2a(&speech("female-shaonv")).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn invalid_requests_fail_locally() {
+        let server = mock(Scenario::default()).await;
+        let client = client(&server, fast_retry());
+        let mut bad = speech("female-shaonv");
+        bad.voice_setting.as_mut().unwrap().speed = Some(9.0);
+        let error = client.t2a(&bad).await.unwrap_err();
+        assert!(matches!(error, GuardError::Invalid(_)));
+        assert_eq!(error.code(), Some(ErrorCode::INVALID_PARAMS));
+        assert_eq!(server.stats().requests, 0);
+        let short = client
+            .upload_file("voice_clone", "short.wav", Bytes::from(wav(5.0)))
+            .await
+            .unwrap_err();
+        assert_eq!(short.code(), Some(ErrorCode::VOICE_DURATION));
+        assert_eq!(server.stats().requests, 0);
+        // With validation off the mock rejects it with the same code.
+        let unchecked = MiniMaxClient::builder()
+            .base_url(server.url())
+            .api_key(ApiKey::new(DEMO_KEY))
+            .validate(false)
+            .build()
+            .unwrap();
+        assert_eq!(
+            unchecked.t2a(&bad).await.unwrap_err().code(),
+            Some(ErrorCode::INVALID_PARAMS)
+        );
+        assert_eq!(server.stats().requests, 1);
+    }
+
+    #[tokio::test]
+    async fn transport_failures() {
+        // A port nobody listens on: connect errors are retried, then reported.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let client = MiniMaxClient::builder()
+            .base_url(format!("http://127.0.0.1:{port}"))
+            .api_key(ApiKey::new(DEMO_KEY))
+            .retry(fast_retry())
+            .build()
+            .unwrap();
+        let error = client.chat(&chat()).await.unwrap_err();
+        let f = failure(&error);
+        assert!(
+            matches!(&f.cause, Cause::Transport(t) if t.kind == minimax_guard::transport::TransportKind::Connect),
+            "{error}"
+        );
+        assert_eq!(f.attempts, 4);
+        // An invalid URL is not.
+        let client = MiniMaxClient::builder()
+            .base_url("not a url")
+            .api_key(ApiKey::new(DEMO_KEY))
+            .retry(fast_retry())
+            .build()
+            .unwrap();
+        let f = client.chat(&chat()).await.unwrap_err();
+        assert_eq!(failure(&f).attempts, 1);
+        assert_eq!(failure(&f).stopped, StopReason::NotRetryable);
+    }
+}
+
+mod endpoints {
+    use super::*;
+
+    #[tokio::test]
+    async fn uploads_are_rebuilt_for_a_retry_and_clones_are_idempotent() {
+        let scenario = Scenario::new(5)
+            .with(
+                EndpointFaults::on(Some(Endpoint::FileUpload))
+                    .sequence([Action::Code(ErrorCode::RATE_LIMIT), Action::Ok]),
+            )
+            .with(EndpointFaults::on(Some(Endpoint::VoiceClone)).sequence([Action::Truncate]));
+        let server = mock(scenario).await;
+        let client = client(&server, fast_retry());
+        let file = client
+            .upload_file("voice_clone", "voice.wav", Bytes::from(wav(12.0)))
+            .await
+            .unwrap();
+        assert_eq!(file.attempts, 2);
+        assert_eq!(
+            file.value.bytes,
+            44 + 12 * 16000,
+            "the retried body arrived whole"
+        );
+        let clone = VoiceCloneRequest {
+            file_id: Some(file.value.file_id.into()),
+            voice_id: "GuardVoice01".into(),
+            ..Default::default()
+        };
+        // The first answer is cut off after the clone happened; the retry meets 2039.
+        let error = client.voice_clone(&clone).await.unwrap_err();
+        assert!(matches!(error, GuardError::MaybeCreated(_)), "{error}");
+        assert_eq!(error.code(), Some(ErrorCode::DUPLICATE_VOICE_ID));
+        // And the voice does exist.
+        assert!(client.t2a(&speech("GuardVoice01")).await.is_ok());
+        // A plain duplicate (no lost answer before) is an ordinary failure.
+        let again = client.voice_clone(&clone).await.unwrap_err();
+        assert!(matches!(again, GuardError::Failed(_)));
+    }
+
+    #[tokio::test]
+    async fn streams_deliver_and_errors_surface_mid_stream() {
+        let scenario = Scenario::new(6).with(EndpointFaults {
+            voice_error_after_chunks: Some(2),
+            ..EndpointFaults::on(Some(Endpoint::T2a))
+        });
+        let server = mock(scenario).await;
+        let client = client(&server, fast_retry());
+        let chunks: Vec<_> = client
+            .chat_stream(&chat(), false)
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        let text: String = chunks
+            .iter()
+            .map(|c| c.as_ref().unwrap().text().to_string())
+            .collect();
+        assert_eq!(text, "You said: hello");
+        let compatible: Vec<_> = client
+            .chat_stream(&chat(), true)
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert!(compatible.iter().all(Result::is_ok));
+
+        let good: Vec<_> = client
+            .t2a_stream(&speech("female-shaonv"))
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert_eq!(good.len(), 5);
+        assert_eq!(good.last().unwrap().as_ref().unwrap().status, 2);
+
+        let events: Vec<_> = client
+            .t2a_stream(&speech("NoSuchVoice1"))
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert_eq!(
+            events.len(),
+            3,
+            "two audio chunks, then the error, then nothing"
+        );
+        assert!(events[..2].iter().all(Result::is_ok));
+        let error = events[2].as_ref().unwrap_err();
+        assert_eq!(error.code(), Some(ErrorCode::VOICE_NOT_FOUND));
+        assert!(error.failure().unwrap().trace_id.is_some());
+    }
+
+    #[tokio::test]
+    async fn stream_requests_are_retried_until_the_stream_starts() {
+        let server = mock(once(
+            Endpoint::Chat,
+            [Action::Code(ErrorCode::RATE_LIMIT), Action::Ok],
+        ))
+        .await;
+        let chunks: Vec<_> = client(&server, fast_retry())
+            .chat_stream(&chat(), false)
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert!(chunks.iter().all(Result::is_ok) && !chunks.is_empty());
+        assert_eq!(server.stats().requests_on("chat"), 2);
+    }
+}
+
+mod middleware {
+    use super::*;
+
+    fn client_with_middleware() -> reqwest_middleware::ClientWithMiddleware {
+        reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(MiniMaxRetryMiddleware::new(fast_retry()))
+            .build()
+    }
+
+    #[tokio::test]
+    async fn retries_body_errors_any_reqwest_user_makes() {
+        let rate = Action::Code(ErrorCode::RATE_LIMIT);
+        let server = mock(once(Endpoint::Chat, [rate, rate, Action::Ok])).await;
+        let response = client_with_middleware()
+            .post(format!("{}/v1/text/chatcompletion_v2", server.url()))
+            .bearer_auth(DEMO_KEY)
+            .json(&serde_json::to_value(chat()).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["base_resp"]["status_code"], 0);
+        assert_eq!(server.stats().requests_on("chat"), 3);
+    }
+
+    #[tokio::test]
+    async fn passes_the_final_answer_through() {
+        let server = mock(once(
+            Endpoint::ChatCompatible,
+            [Action::Code(ErrorCode::INVALID_PARAMS)],
+        ))
+        .await;
+        let response = client_with_middleware()
+            .post(format!("{}/v1/chat/completions", server.url()))
+            .bearer_auth(DEMO_KEY)
+            .json(&serde_json::to_value(chat()).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("(2013)")
+        );
+        assert_eq!(server.stats().requests_on("chat-compatible"), 1);
+    }
+}

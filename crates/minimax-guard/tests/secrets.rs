@@ -1,0 +1,111 @@
+//! The key never reaches a log line, an error or `Debug` output. Alone in its own test binary:
+//! tracing caches per-callsite interest process-wide, so a scoped subscriber must not share the
+//! process with tests running in parallel threads without one.
+
+use minimax_errors::validate::{ChatMessage, ChatRequest};
+use minimax_errors::{Endpoint, ErrorCode};
+use minimax_guard::{ApiKey, MiniMaxClient, RetryConfig};
+use minimax_mock::{Action, EndpointFaults, MockConfig, MockServer, Scenario};
+use std::time::Duration;
+
+fn chat() -> ChatRequest {
+    ChatRequest {
+        model: "MiniMax-M2".into(),
+        messages: vec![ChatMessage {
+            role: "user".into(),
+            content: "hello".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn fast_retry() -> RetryConfig {
+    RetryConfig {
+        strategy: minimax_errors::policy::DelayStrategy::FullJitter {
+            base: Duration::from_millis(5),
+            cap: Duration::from_millis(40),
+        },
+        ..RetryConfig::default()
+    }
+}
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_key_never_appears_in_logs_errors_or_debug_output() {
+    let key = "sk-api-guard-secret-0123456789abcdef";
+    let mut config = MockConfig::default();
+    config.keys[0].key = key.to_string();
+    let scenario = Scenario::new(1).with(EndpointFaults::on(Some(Endpoint::Chat)).sequence([
+        Action::Code(ErrorCode::RATE_LIMIT),
+        Action::Html502,
+        Action::Code(ErrorCode::INVALID_PARAMS),
+    ]));
+    let server = MockServer::start("127.0.0.1:0".parse().unwrap(), config, scenario)
+        .await
+        .unwrap();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let client = MiniMaxClient::builder()
+        .base_url(server.url())
+        .api_key(ApiKey::new(key))
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let error = client.chat(&chat()).await.unwrap_err();
+    let wrong_key = MiniMaxClient::builder()
+        .base_url(server.url())
+        .api_key(ApiKey::new("sk-api-another-secret-99999999"))
+        .build()
+        .unwrap();
+    let auth_error = wrong_key.chat(&chat()).await.unwrap_err();
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("MiniMax call failed"),
+        "attempts are logged: {log}"
+    );
+    assert!(
+        log.contains("outcome=1002") && log.contains("WARN"),
+        "{log}"
+    );
+    assert!(
+        log.contains("outcome=2013") && log.contains("ERROR"),
+        "{log}"
+    );
+    for text in [
+        log,
+        error.to_string(),
+        format!("{error:?}"),
+        format!("{client:?}"),
+        auth_error.to_string(),
+        format!("{auth_error:?}"),
+    ] {
+        assert!(
+            !text.contains(key) && !text.contains("another-secret"),
+            "{text}"
+        );
+    }
+}
