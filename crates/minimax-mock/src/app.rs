@@ -146,7 +146,10 @@ impl App {
             Err(code) => return Err(ctx.finish(Err(Failure::code(code))).await),
         };
 
-        tokio::time::sleep(decision.latency).await;
+        // The timer's resolution is a millisecond: even a zero sleep would wait for the next tick.
+        if !decision.latency.is_zero() {
+            tokio::time::sleep(decision.latency).await;
+        }
         match decision.action {
             Action::Stall => tokio::time::sleep(decision.stall).await,
             Action::Code(code) => {

@@ -75,6 +75,11 @@ impl MockServer {
         self.app.stats.snapshot()
     }
 
+    /// Clears the counts only (accounts, voices, files and the scenario carry on).
+    pub fn reset_stats(&self) {
+        self.app.stats.reset();
+    }
+
     /// Back to the state at start (accounts, voices, files, stats, scenario position).
     pub fn reset(&self) {
         self.app.reset();

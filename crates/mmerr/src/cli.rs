@@ -33,6 +33,25 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Serve a local MiniMax look-alike with fault injection (for tests and demos).
     Mock(MockArgs),
+    /// Send a few hundred requests through the guard to a faulty local MiniMax, then sum up.
+    Demo(DemoArgs),
+}
+
+/// `mmerr demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many requests to send.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(20..=100_000))]
+    pub requests: u32,
+    /// Seed of the mock's faults and of the retry delays.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `mmerr mock`.

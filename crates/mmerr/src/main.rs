@@ -1,6 +1,7 @@
 //! `mmerr`: explain MiniMax API error codes and responses from the command line.
 //!
 //! ```text
+//! mmerr demo                       a few hundred requests through the guard to a faulty mock
 //! mmerr 1002                       what 1002 means and what to do
 //! mmerr explain 1039 --endpoint t2a --lang zh
 //! mmerr list --category throttling
@@ -12,6 +13,7 @@
 
 mod check;
 mod cli;
+mod demo;
 mod explain;
 mod input;
 mod list;
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
             None => validate::run_request(args, lang, &mut out),
         },
         Command::Mock(args) => mock::run(args, &mut out),
+        Command::Demo(args) => demo::run(args, lang, &mut out),
     };
     let flushed = out.flush();
     match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {

@@ -476,3 +476,60 @@ mod validate {
             .code(2);
     }
 }
+
+mod demo {
+    use super::*;
+
+    #[test]
+    fn demo_sends_requests_through_the_guard_and_sums_up() {
+        let out = mmerr()
+            .args(["demo", "--requests", "100", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let s: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let n = |k: &str| s[k].as_u64().unwrap();
+        assert_eq!(n("requests"), 100);
+        assert_eq!(n("succeeded_first_try") + n("recovered") + n("failed"), 100);
+        assert!(
+            n("recovered") > 0 && n("retries_for_recovered") >= n("recovered"),
+            "{s}"
+        );
+        let failures = s["failures"].as_array().unwrap();
+        let has = |endpoint: &str, outcome: &str, ended: &str| {
+            failures.iter().any(|f| {
+                f["endpoint"] == endpoint && f["outcome"] == outcome && f["ended"] == ended
+            })
+        };
+        assert!(has("chat", "1026", "not_retryable"), "{s}");
+        assert!(has("t2a", "2013", "not_sent"), "{s}");
+        assert!(has("t2a", "2054", "not_retryable"), "{s}");
+        let sent = n("calls_to_minimax");
+        assert!((96..=200).contains(&sent), "{sent} calls for 100 requests");
+        assert!(
+            s["errors_met"]["chat"]["1002"].as_u64().unwrap_or(0) > 0
+                || s["errors_met"]["t2a"]["1002"].as_u64().unwrap_or(0) > 0,
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn human_summary() {
+        let out = stdout_of(mmerr().args(["demo", "--requests", "50"]));
+        assert!(
+            out.starts_with("mmerr demo: 50 requests through minimax-guard"),
+            "{out}"
+        );
+        for part in [
+            "succeeded",
+            "calls to MiniMax",
+            "errors met",
+            "failed requests, by reason",
+        ] {
+            assert!(out.contains(part), "{part}: {out}");
+        }
+        mmerr().args(["demo", "--requests", "5"]).assert().code(2);
+    }
+}

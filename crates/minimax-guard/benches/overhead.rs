@@ -1,0 +1,107 @@
+//! What the guard adds to a successful call, against the mock over loopback: raw reqwest, the
+//! executor around the same request, and the typed client (validation, encoding, parsing).
+//! Run with `cargo bench -p minimax-guard --bench overhead`; figures go to docs/benchmarks.md.
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use minimax_errors::Endpoint;
+use minimax_errors::validate::{ChatMessage, ChatRequest};
+use minimax_guard::transport::TransportFailure;
+use minimax_guard::{ApiKey, Guard, MiniMaxClient, RawResponse, RetryConfig};
+use minimax_mock::{KeyConfig, MockConfig, MockServer, Scenario};
+
+const KEY: &str = "bench-key";
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = MockConfig {
+        keys: vec![KeyConfig {
+            key: KEY.into(),
+            name: "bench".into(),
+            ..KeyConfig::unlimited()
+        }],
+        ..MockConfig::default()
+    };
+    let server = runtime
+        .block_on(MockServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            config,
+            Scenario::default(),
+        ))
+        .unwrap();
+    let url = format!("{}/v1/text/chatcompletion_v2", server.url());
+    let request = ChatRequest {
+        model: "MiniMax-M2".into(),
+        messages: vec![ChatMessage {
+            role: "user".into(),
+            content: "hello".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let body = Bytes::from(serde_json::to_vec(&request).unwrap());
+    let http = reqwest::Client::new();
+    let guard = Guard::new(RetryConfig::default());
+    let client = MiniMaxClient::builder()
+        .base_url(server.url())
+        .api_key(ApiKey::new(KEY))
+        .build()
+        .unwrap();
+
+    let mut group = c.benchmark_group("successful_chat_call");
+    group.bench_function("raw_reqwest", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let response = http
+                .post(&url)
+                .bearer_auth(KEY)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            response.bytes().await.unwrap()
+        })
+    });
+    group.bench_function("guard_execute", |b| {
+        b.to_async(&runtime).iter(|| async {
+            guard
+                .execute(Endpoint::Chat, || {
+                    let sent = http
+                        .post(&url)
+                        .bearer_auth(KEY)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send();
+                    async move {
+                        let response =
+                            sent.await.map_err(|e| TransportFailure::from_reqwest(&e))?;
+                        let status = response.status().as_u16();
+                        let headers = response.headers().clone();
+                        let body = response
+                            .bytes()
+                            .await
+                            .map_err(|e| TransportFailure::from_reqwest(&e))?;
+                        Ok(RawResponse {
+                            status,
+                            headers,
+                            body,
+                        })
+                    }
+                })
+                .await
+                .unwrap()
+        })
+    });
+    group.bench_function("typed_client_chat", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { client.chat(&request).await.unwrap() })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

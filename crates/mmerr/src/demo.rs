@@ -1,0 +1,478 @@
+//! `mmerr demo`: the product in one command. A faulty MiniMax look-alike starts in-process; a
+//! few hundred requests go through the guard; the summary shows what was met, what was retried
+//! and recovered, and what failed and why.
+
+use crate::cli::DemoArgs;
+use crate::style;
+use anyhow::Context;
+use bytes::Bytes;
+use comfy_table::{Table, presets};
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use minimax_errors::policy::DelayStrategy;
+use minimax_errors::validate::{
+    ChatMessage, ChatRequest, T2aRequest, VoiceCloneRequest, VoiceSetting,
+};
+use minimax_errors::{Endpoint, ErrorCode, Lang};
+use minimax_guard::{ApiKey, GuardError, MiniMaxClient, RetryConfig};
+use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// What the demo saw.
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    url: String,
+    requests: u32,
+    succeeded_first_try: u32,
+    recovered: u32,
+    retries_for_recovered: u32,
+    failed: u32,
+    /// Failed requests, grouped by endpoint, outcome and why retrying stopped.
+    failures: Vec<FailureCount>,
+    /// What the mock answered to every call, by endpoint and outcome ("1002", "html_502", …),
+    /// successes left out.
+    errors_met: BTreeMap<String, BTreeMap<String, u64>>,
+    calls_to_minimax: u64,
+    seconds: f64,
+}
+
+/// Failed requests of one kind.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+struct FailureCount {
+    endpoint: String,
+    /// The code ("1026"), or what went wrong without one ("truncated", "timed out").
+    outcome: String,
+    /// Why it ended: a stop reason, "not_sent" (pre-flight) or "failing_fast".
+    ended: String,
+    requests: u32,
+}
+
+/// One request of the workload.
+#[derive(Debug, Clone)]
+enum Job {
+    Chat(ChatRequest),
+    ChatCompatible(ChatRequest),
+    Speech(T2aRequest),
+    Clone(VoiceCloneRequest),
+}
+
+/// Runs the demo.
+pub fn run(args: &DemoArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    let summary = runtime.block_on(demo(args))?;
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+    } else {
+        print_summary(&summary, lang, out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scenario(seed: u64) -> Scenario {
+    let code = |c: ErrorCode| Action::Code(c);
+    Scenario::new(seed)
+        .with(
+            EndpointFaults::on(Some(Endpoint::Chat))
+                .random(code(ErrorCode::RATE_LIMIT), 0.12)
+                .random(code(ErrorCode::TIMEOUT), 0.04)
+                .random(code(ErrorCode::INTERNAL_SERVICE_ERROR), 0.04)
+                .random(Action::Html502, 0.03)
+                .random(Action::Truncate, 0.02)
+                .random(Action::Reset, 0.02)
+                .latency(2, 15),
+        )
+        .with(
+            EndpointFaults::on(Some(Endpoint::ChatCompatible))
+                .random(Action::Overloaded, 0.08)
+                .random(code(ErrorCode::RATE_LIMIT), 0.08)
+                .latency(2, 15),
+        )
+        .with(
+            EndpointFaults::on(Some(Endpoint::T2a))
+                .random(code(ErrorCode::RATE_LIMIT), 0.10)
+                .random(code(ErrorCode::TOKEN_LIMIT), 0.06)
+                .random(code(ErrorCode::SYSTEM_ERROR), 0.03)
+                .latency(5, 25),
+        )
+}
+
+fn chat(text: &str) -> ChatRequest {
+    ChatRequest {
+        model: "MiniMax-M2".into(),
+        messages: vec![ChatMessage {
+            role: "user".into(),
+            content: text.into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn speech(voice: &str, speed: f64) -> T2aRequest {
+    T2aRequest {
+        model: "speech-2.8-hd".into(),
+        text: "今天天气很好。The weather is lovely today.".into(),
+        voice_setting: Some(VoiceSetting {
+            voice_id: Some(voice.into()),
+            speed: Some(speed),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The workload: mostly ordinary calls, and a few that can never succeed, spread through it.
+fn workload(requests: u32, clone_file: u64) -> Vec<Job> {
+    (0..requests)
+        .map(|i| match i % 50 {
+            7 => Job::Chat(chat("please repeat: forbidden-word")), // 1026
+            19 => Job::Speech(speech("NoSuchVoice01", 1.0)),       // 2054
+            31 => Job::Speech(speech("female-shaonv", 5.0)),       // 2013, not sent
+            43 => Job::Clone(VoiceCloneRequest {
+                // 2039 after the first
+                file_id: Some(clone_file.into()),
+                voice_id: "DemoVoice001".into(),
+                ..Default::default()
+            }),
+            n if n % 5 == 0 => Job::ChatCompatible(chat(&format!("question {i}"))),
+            n if n % 3 == 0 => Job::Speech(speech("male-qn-qingse", 1.0)),
+            _ => Job::Chat(chat(&format!("question {i}"))),
+        })
+        .collect()
+}
+
+async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
+    let mut config = MockConfig::default();
+    config.keys[0].rpm = None; // the demo shows injected faults, not the pace of one account
+    config.keys[0].tpm = None;
+    config.sensitive.input = vec!["forbidden-word".to_string()];
+    let server = MockServer::start("127.0.0.1:0".parse()?, config, scenario(args.seed))
+        .await
+        .context("cannot start the mock")?;
+    let retry = RetryConfig {
+        strategy: DelayStrategy::FullJitter {
+            base: Duration::from_millis(20),
+            cap: Duration::from_millis(400),
+        },
+        ..RetryConfig::default()
+    };
+    let client = MiniMaxClient::builder()
+        .base_url(server.url())
+        .api_key(ApiKey::new(DEMO_KEY))
+        .retry(retry)
+        .seed(args.seed)
+        .timeout(Duration::from_secs(5))
+        .build()?;
+    let sample = Bytes::from(silent_wav(12));
+    let file = client
+        .upload_file("voice_clone", "demo.wav", sample)
+        .await?;
+    server.reset_stats();
+
+    let jobs = workload(args.requests, file.value.file_id);
+    let bar = ProgressBar::new(u64::from(args.requests));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let results: Vec<(Endpoint, Result<u32, GuardError>)> = futures_util::stream::iter(jobs)
+        .map(|job| {
+            let client = client.clone();
+            let bar = bar.clone();
+            async move {
+                let endpoint = match &job {
+                    Job::Chat(_) => Endpoint::Chat,
+                    Job::ChatCompatible(_) => Endpoint::ChatCompatible,
+                    Job::Speech(_) => Endpoint::T2a,
+                    Job::Clone(_) => Endpoint::VoiceClone,
+                };
+                let attempts = match job {
+                    Job::Chat(r) => client.chat(&r).await.map(|reply| reply.attempts),
+                    Job::ChatCompatible(r) => {
+                        client.chat_compatible(&r).await.map(|reply| reply.attempts)
+                    }
+                    Job::Speech(r) => client.t2a(&r).await.map(|reply| reply.attempts),
+                    Job::Clone(r) => client.voice_clone(&r).await.map(|reply| reply.attempts),
+                };
+                bar.inc(1);
+                (endpoint, attempts)
+            }
+        })
+        .buffer_unordered(args.concurrency as usize)
+        .collect()
+        .await;
+    bar.finish_and_clear();
+
+    let mut summary = Summary {
+        url: server.url(),
+        requests: args.requests,
+        seconds: started.elapsed().as_secs_f64(),
+        ..Default::default()
+    };
+    let mut failures: BTreeMap<(String, String, String), u32> = BTreeMap::new();
+    for (endpoint, result) in results {
+        match result {
+            Ok(1) => summary.succeeded_first_try += 1,
+            Ok(attempts) => {
+                summary.recovered += 1;
+                summary.retries_for_recovered += attempts - 1;
+            }
+            Err(error) => {
+                summary.failed += 1;
+                let (outcome, ended) = reason(&error);
+                *failures
+                    .entry((endpoint.as_str().to_string(), outcome, ended))
+                    .or_default() += 1;
+            }
+        }
+    }
+    summary.failures = failures
+        .into_iter()
+        .map(|((endpoint, outcome, ended), requests)| FailureCount {
+            endpoint,
+            outcome,
+            ended,
+            requests,
+        })
+        .collect();
+    let stats = server.stats();
+    summary.calls_to_minimax = stats.requests;
+    for (name, endpoint) in &stats.endpoints {
+        let errors: BTreeMap<String, u64> = endpoint
+            .outcomes
+            .iter()
+            .filter(|(o, _)| *o != "0")
+            .map(|(o, n)| (o.clone(), *n))
+            .collect();
+        if !errors.is_empty() {
+            summary.errors_met.insert(name.clone(), errors);
+        }
+    }
+    server.stop().await?;
+    Ok(summary)
+}
+
+/// What a request failed with, and how it ended (a stop reason, `not_sent`, `failing_fast`).
+fn reason(error: &GuardError) -> (String, String) {
+    let code = || {
+        error
+            .code()
+            .map_or_else(|| "-".to_string(), |c| c.as_i64().to_string())
+    };
+    match error {
+        GuardError::Invalid(_) => (code(), "not_sent".to_string()),
+        GuardError::FailingFast { .. } => (code(), "failing_fast".to_string()),
+        GuardError::MaybeCreated(_) => (code(), "maybe_created".to_string()),
+        GuardError::Failed(f) => (
+            describe_cause(&f.cause),
+            serde_json::to_value(f.stopped)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        ),
+        GuardError::Setup(detail) => (detail.clone(), "setup".to_string()),
+    }
+}
+
+fn describe_cause(cause: &minimax_guard::Cause) -> String {
+    match cause {
+        minimax_guard::Cause::Api { code, .. } => code.as_i64().to_string(),
+        minimax_guard::Cause::Malformed { malformed, .. } => {
+            format!("{malformed:?}").to_ascii_lowercase()
+        }
+        minimax_guard::Cause::Transport(t) => t.kind.to_string(),
+    }
+}
+
+/// A silent 8 kHz mono WAV, the voice sample the demo clones from.
+fn silent_wav(secs: u32) -> Vec<u8> {
+    let data_len = secs * 8000 * 2;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    for part in [
+        &b"RIFF"[..],
+        &(36 + data_len).to_le_bytes(),
+        b"WAVEfmt ",
+        &16u32.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &8000u32.to_le_bytes(),
+        &16000u32.to_le_bytes(),
+        &2u16.to_le_bytes(),
+        &16u16.to_le_bytes(),
+        b"data",
+        &data_len.to_le_bytes(),
+    ] {
+        out.extend_from_slice(part);
+    }
+    out.resize(44 + data_len as usize, 0);
+    out
+}
+
+fn print_summary(s: &Summary, lang: Lang, out: &mut impl Write) -> anyhow::Result<()> {
+    let zh = lang == Lang::Zh;
+    let bold = style::BOLD;
+    let per_request = s.calls_to_minimax as f64 / f64::from(s.requests);
+    if zh {
+        writeln!(
+            out,
+            "{bold}mmerr demo{bold:#}：{} 个请求经 minimax-guard 发往本地 MiniMax 模拟服务（{}），用时 {:.1} 秒\n",
+            s.requests, s.url, s.seconds
+        )?;
+        writeln!(
+            out,
+            "  成功        {}（首次即成功 {}，重试后恢复 {}，共重试 {} 次）",
+            s.succeeded_first_try + s.recovered,
+            s.succeeded_first_try,
+            s.recovered,
+            s.retries_for_recovered
+        )?;
+        writeln!(out, "  失败        {}", s.failed)?;
+        writeln!(
+            out,
+            "  实际调用    {}（每个请求 {:.2} 次）\n",
+            s.calls_to_minimax, per_request
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{bold}mmerr demo{bold:#}: {} requests through minimax-guard to a local MiniMax look-alike ({}) in {:.1} s\n",
+            s.requests, s.url, s.seconds
+        )?;
+        writeln!(
+            out,
+            "  succeeded         {} ({} at the first try, {} recovered after {} retries)",
+            s.succeeded_first_try + s.recovered,
+            s.succeeded_first_try,
+            s.recovered,
+            s.retries_for_recovered
+        )?;
+        writeln!(out, "  failed            {}", s.failed)?;
+        writeln!(
+            out,
+            "  calls to MiniMax  {} ({:.2} per request)\n",
+            s.calls_to_minimax, per_request
+        )?;
+    }
+    let mut met = Table::new();
+    met.load_style(presets::UTF8_BORDERS_ONLY);
+    met.set_header(if zh {
+        vec!["接口", "错误码", "次数", "含义", "处理"]
+    } else {
+        vec!["endpoint", "code", "count", "meaning", "handling"]
+    });
+    for (endpoint, outcome, count) in s
+        .errors_met
+        .iter()
+        .flat_map(|(e, o)| o.iter().map(move |(code, n)| (e, code, n)))
+    {
+        let (meaning, handling) = match outcome.parse::<i64>() {
+            Ok(n) => {
+                let info = ErrorCode::new(n).info_on(endpoint.parse().unwrap_or(Endpoint::Other));
+                let handling = match (info.is_retryable(), zh) {
+                    (true, true) => "重试",
+                    (true, false) => "retried",
+                    (false, true) => "不重试",
+                    (false, false) => "not retried",
+                };
+                (info.message.get(lang).to_string(), handling.to_string())
+            }
+            Err(_) => (
+                fault_meaning(outcome, lang).to_string(),
+                if zh { "重试" } else { "retried" }.to_string(),
+            ),
+        };
+        met.add_row(vec![
+            endpoint.clone(),
+            outcome.clone(),
+            count.to_string(),
+            meaning,
+            handling,
+        ]);
+    }
+    writeln!(
+        out,
+        "{}",
+        if zh {
+            "遇到的错误（每次调用，按模拟服务的回答）："
+        } else {
+            "errors met (every call, as the mock answered):"
+        }
+    )?;
+    writeln!(out, "{met}\n")?;
+    let mut failed = Table::new();
+    failed.load_style(presets::UTF8_BORDERS_ONLY);
+    failed.set_header(if zh {
+        vec!["接口", "结果", "结束原因", "请求数", "解决方法"]
+    } else {
+        vec!["endpoint", "outcome", "ended", "requests", "what to do"]
+    });
+    for f in &s.failures {
+        let endpoint = f.endpoint.parse().unwrap_or(Endpoint::Other);
+        let solution = f
+            .outcome
+            .parse::<i64>()
+            .map(|n| {
+                ErrorCode::new(n)
+                    .info_on(endpoint)
+                    .solution
+                    .get(lang)
+                    .to_string()
+            })
+            .unwrap_or_default();
+        failed.add_row(vec![
+            f.endpoint.clone(),
+            f.outcome.clone(),
+            ended_label(&f.ended, lang).to_string(),
+            f.requests.to_string(),
+            solution,
+        ]);
+    }
+    writeln!(
+        out,
+        "{}",
+        if zh {
+            "失败的请求及原因："
+        } else {
+            "failed requests, by reason:"
+        }
+    )?;
+    writeln!(out, "{failed}")?;
+    Ok(())
+}
+
+/// How a failed request ended, in words.
+fn ended_label(ended: &str, lang: Lang) -> &str {
+    let (en, zh) = match ended {
+        "not_retryable" => ("not retryable", "不可重试"),
+        "attempts_exhausted" => ("retries used up", "重试次数用尽"),
+        "deadline_reached" => ("deadline reached", "超过截止时间"),
+        "budget_exhausted" => ("retry budget exhausted", "重试预算用尽"),
+        "server_said_no" => ("server said not to retry", "服务端要求不重试"),
+        "not_sent" => ("rejected before sending", "发送前被拦截"),
+        "failing_fast" => ("failing fast (account)", "账户级错误，快速失败"),
+        "maybe_created" => ("may already exist", "可能已创建"),
+        other => (other, other),
+    };
+    if lang == Lang::Zh { zh } else { en }
+}
+
+fn fault_meaning(fault: &str, lang: Lang) -> &'static str {
+    match (fault, lang) {
+        ("html_502", Lang::En) => "gateway error page (HTTP 502)",
+        ("html_502", Lang::Zh) => "网关错误页（HTTP 502）",
+        ("truncate", Lang::En) => "answer cut off",
+        ("truncate", Lang::Zh) => "响应被截断",
+        ("reset", Lang::En) => "connection dropped",
+        ("reset", Lang::Zh) => "连接中断",
+        (_, Lang::En) => "fault",
+        (_, Lang::Zh) => "故障",
+    }
+}
