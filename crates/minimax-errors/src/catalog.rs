@@ -22,7 +22,7 @@ use crate::category::Category;
 use crate::code::ErrorCode;
 use crate::endpoint::Endpoint;
 use crate::lang::{Lang, Text};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// How a retryable code is retried (the seed's `retry_config`).
@@ -35,7 +35,7 @@ pub struct RetryConfig {
 }
 
 /// The level at which an occurrence of the code is logged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     /// Worth noting, not a problem by itself.

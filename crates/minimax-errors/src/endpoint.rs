@@ -94,9 +94,17 @@ const TABLE: &[(Endpoint, &str, &[&str])] = &[
 ];
 
 impl Endpoint {
+    /// How many endpoints there are.
+    pub const COUNT: usize = TABLE.len();
+
     /// Every endpoint, in declaration order.
     pub fn all() -> impl Iterator<Item = Endpoint> {
         TABLE.iter().map(|(e, _, _)| *e)
+    }
+
+    /// The endpoint's position in [`Endpoint::all`], for tables indexed by endpoint.
+    pub fn index(self) -> usize {
+        self as usize
     }
 
     fn row(self) -> &'static (Endpoint, &'static str, &'static [&'static str]) {
@@ -208,6 +216,9 @@ mod tests {
             }
         }
         assert_eq!(Endpoint::all().count(), variants.len());
+        for (i, e) in Endpoint::all().enumerate() {
+            assert_eq!(e.index(), i);
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub struct ClientBuilder {
     retry: RetryConfig,
     validate: bool,
     seed: Option<u64>,
+    monitor: Option<crate::monitor::Monitor>,
 }
 
 impl Default for ClientBuilder {
@@ -52,6 +53,7 @@ impl Default for ClientBuilder {
             retry: RetryConfig::default(),
             validate: true,
             seed: None,
+            monitor: None,
         }
     }
 }
@@ -100,6 +102,12 @@ impl ClientBuilder {
         self
     }
 
+    /// Records every attempt in `monitor` (counts, windows, alerts, error log, metrics).
+    pub fn monitor(mut self, monitor: crate::monitor::Monitor) -> ClientBuilder {
+        self.monitor = Some(monitor);
+        self
+    }
+
     /// The client.
     pub fn build(self) -> Result<MiniMaxClient, GuardError> {
         let key = self.api_key.or_else(ApiKey::from_env).ok_or_else(|| {
@@ -127,6 +135,10 @@ impl ClientBuilder {
         let guard = Guard::new(self.retry);
         let guard = match self.seed {
             Some(seed) => guard.with_seed(seed),
+            None => guard,
+        };
+        let guard = match self.monitor {
+            Some(monitor) => guard.with_monitor(monitor),
             None => guard,
         };
         Ok(MiniMaxClient {

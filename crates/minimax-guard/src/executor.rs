@@ -6,6 +6,7 @@ use crate::breaker::AccountBreaker;
 use crate::budget::{BudgetConfig, RetryBudget};
 use crate::error::{CallFailure, Cause, GuardError, StopReason};
 use crate::hints::ServerHints;
+use crate::monitor::{Event, Monitor, Seen, metrics};
 use crate::transport::{TransportFailure, TransportKind};
 use bytes::Bytes;
 use http::HeaderMap;
@@ -103,6 +104,7 @@ pub struct Guard {
     budget: Arc<RetryBudget>,
     breaker: Arc<AccountBreaker>,
     rng: Arc<Mutex<fastrand::Rng>>,
+    monitor: Option<Monitor>,
 }
 
 impl Default for Guard {
@@ -131,6 +133,42 @@ impl Guard {
             budget,
             breaker: Arc::default(),
             rng: Arc::new(Mutex::new(fastrand::Rng::new())),
+            monitor: None,
+        }
+    }
+
+    /// Records every attempt (outcome, latency, trace id) in `monitor`.
+    pub fn with_monitor(self, monitor: Monitor) -> Guard {
+        Guard {
+            monitor: Some(monitor),
+            ..self
+        }
+    }
+
+    /// The monitor attempts are recorded in, if any.
+    pub fn monitor(&self) -> Option<&Monitor> {
+        self.monitor.as_ref()
+    }
+
+    fn record(
+        &self,
+        endpoint: Endpoint,
+        seen: Seen,
+        attempt: u32,
+        last: bool,
+        latency: Duration,
+        trace_id: Option<&str>,
+    ) {
+        if let Some(monitor) = &self.monitor {
+            monitor.record(&Event {
+                endpoint,
+                seen,
+                attempt: attempt + 1,
+                last,
+                latency,
+                trace_id,
+                context: None,
+            });
         }
     }
 
@@ -212,6 +250,7 @@ impl Guard {
         let mut previous_delay = None;
         let mut ambiguous_before = false;
         for attempt in 0u32.. {
+            let sent_at = Instant::now();
             let result = match self.remaining(started) {
                 Some(left) => tokio::time::timeout(left, send())
                     .await
@@ -226,8 +265,16 @@ impl Guard {
             let (failure, last) = match result {
                 Ok(Attempt::Started(stream)) => {
                     if attempt == 0 {
-                        self.budget.refund();
+                        self.refund();
                     }
+                    self.record(
+                        endpoint,
+                        Seen::Success,
+                        attempt,
+                        true,
+                        sent_at.elapsed(),
+                        None,
+                    );
                     return Ok(Done::Started(stream, attempt + 1, waited));
                 }
                 Ok(Attempt::Answer(response)) => {
@@ -270,6 +317,19 @@ impl Guard {
             };
             let decision = self.decide(&failure, attempt, started, previous_delay);
             log_attempt(endpoint, attempt, &failure, &decision);
+            let seen = match &failure.cause {
+                Cause::Api { code, .. } => Seen::Code(*code),
+                Cause::Malformed { .. } => Seen::Malformed,
+                Cause::Transport(_) => Seen::Transport,
+            };
+            self.record(
+                endpoint,
+                seen,
+                attempt,
+                decision.is_err(),
+                sent_at.elapsed(),
+                failure.trace_id.as_deref(),
+            );
             match decision {
                 Ok(delay) => {
                     ambiguous_before |= failure.ambiguous;
@@ -355,10 +415,17 @@ impl Guard {
         {
             return Err(StopReason::DeadlineReached);
         }
-        if !self.budget.try_spend(failure.throttling) {
+        let spent = self.budget.try_spend(failure.throttling);
+        metrics::budget_level(self.budget.level());
+        if !spent {
             return Err(StopReason::BudgetExhausted);
         }
         Ok(delay)
+    }
+
+    fn refund(&self) {
+        self.budget.refund();
+        metrics::budget_level(self.budget.level());
     }
 
     fn remaining(&self, started: Instant) -> Option<Duration> {

@@ -51,6 +51,7 @@ pub mod executor;
 pub mod hints;
 mod key;
 mod middleware;
+pub mod monitor;
 pub mod transport;
 pub mod types;
 

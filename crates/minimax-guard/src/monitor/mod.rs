@@ -1,0 +1,659 @@
+//! Monitoring: every call outcome counted (cheaply, in bounded memory), summaries over sliding
+//! windows, alert rules with cooldowns and "resolved" notices, alert sinks (log, JSON lines,
+//! webhooks, email), a scrubbed JSON-lines error log with rotation, and Prometheus metrics.
+//!
+//! ```
+//! use minimax_guard::monitor::{Event, Monitor, MonitorConfig, Seen};
+//! use minimax_errors::{Endpoint, ErrorCode};
+//! use std::time::Duration;
+//!
+//! let monitor = Monitor::new(MonitorConfig::default()).unwrap();
+//! let rate_limited = Event::attempt(Endpoint::T2a, Seen::Code(ErrorCode::RATE_LIMIT), 1, false);
+//! monitor.record(&rate_limited);
+//! monitor.record(&Event::attempt(Endpoint::T2a, Seen::Success, 2, true));
+//! let summary = monitor.summary();
+//! assert_eq!(summary.total_errors, 1);
+//! assert_eq!(summary.since_start.calls, 1);
+//! assert_eq!(summary.since_start.ok_after_retries, 1);
+//! assert_eq!(summary.top_errors[0], ("1002".to_string(), 1));
+//! ```
+
+mod errorlog;
+pub mod metrics;
+mod outcome;
+mod rules;
+pub mod sinks;
+mod store;
+
+pub use errorlog::{ErrorLog, ErrorLogConfig};
+pub use outcome::Seen;
+pub use rules::{Alert, AlertRule, AlertStatus, AlertText};
+
+use minimax_errors::{Endpoint, ErrorCode, Lang, catalog};
+use outcome::{OTHER_CODE, OUTCOMES, at};
+use rules::Incident;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use store::{RING, Shard};
+
+/// Shards of the counters; two cores need few.
+const SHARDS: usize = 8;
+
+/// What happened on one attempt of a call.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    /// The endpoint called.
+    pub endpoint: Endpoint,
+    /// How the attempt ended.
+    pub seen: Seen,
+    /// Which attempt of the call (1 = first).
+    pub attempt: u32,
+    /// Whether it was the call's last attempt (its final outcome).
+    pub last: bool,
+    /// How long the attempt took.
+    pub latency: Duration,
+    /// The answer's trace id.
+    pub trace_id: Option<&'a str>,
+    /// Anything else worth keeping in the error log (scrubbed before it is written).
+    pub context: Option<&'a Value>,
+}
+
+impl Event<'static> {
+    /// An attempt without latency, trace id or context.
+    pub fn attempt(endpoint: Endpoint, seen: Seen, attempt: u32, last: bool) -> Event<'static> {
+        Event {
+            endpoint,
+            seen,
+            attempt,
+            last,
+            latency: Duration::ZERO,
+            trace_id: None,
+            context: None,
+        }
+    }
+}
+
+/// How the monitor is set up (TOML).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonitorConfig {
+    /// Alert rules (default: [`AlertRule::defaults`]).
+    pub rules: Vec<AlertRule>,
+    /// Language of alert text sent to people.
+    pub lang: Lang,
+    /// How often rules are evaluated, in milliseconds.
+    pub evaluate_every_ms: u64,
+    /// The JSON-lines error log, if any.
+    pub error_log: Option<ErrorLogConfig>,
+    /// Where alerts go.
+    pub sinks: sinks::SinksConfig,
+    /// Serve Prometheus metrics on this address (`127.0.0.1:9464`), if set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> MonitorConfig {
+        MonitorConfig {
+            rules: AlertRule::defaults(),
+            lang: Lang::En,
+            evaluate_every_ms: 1000,
+            error_log: None,
+            sinks: sinks::SinksConfig::default(),
+            metrics_addr: None,
+        }
+    }
+}
+
+impl MonitorConfig {
+    /// Parses and checks a configuration.
+    pub fn from_toml(text: &str) -> Result<MonitorConfig, String> {
+        let config: MonitorConfig =
+            toml::from_str(text).map_err(|e| e.to_string().replace('\n', " "))?;
+        for rule in &config.rules {
+            rule.check()?;
+        }
+        Ok(config)
+    }
+
+    /// Loads a configuration file.
+    pub fn load(path: &Path) -> Result<MonitorConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        MonitorConfig::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// The monitor. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Monitor {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: MonitorConfig,
+    shards: Vec<Mutex<Shard>>,
+    incidents: Mutex<BTreeMap<(usize, usize), Incident>>,
+    error_log: Option<ErrorLog>,
+    started_ms: u64,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("rules", &self.inner.config.rules.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counts over one span of time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Counts {
+    /// Calls that ended (their last attempt) in the span.
+    pub calls: u64,
+    /// Of those, succeeded at the first attempt.
+    pub ok_first_try: u64,
+    /// Of those, succeeded after retries.
+    pub ok_after_retries: u64,
+    /// Of those, failed for good.
+    pub failed: u64,
+    /// Success rate before retries (first attempts that succeeded / calls).
+    pub success_rate_first_try: Option<f64>,
+    /// Success rate after retries (calls that succeeded / calls).
+    pub success_rate: Option<f64>,
+}
+
+impl Counts {
+    fn add(&mut self, calls: u64, first_try_ok: u64, ok: u64) {
+        self.calls += calls;
+        self.ok_first_try += first_try_ok;
+        self.ok_after_retries += ok - first_try_ok.min(ok);
+        self.failed += calls - ok.min(calls);
+    }
+
+    fn finish(mut self) -> Counts {
+        if self.calls > 0 {
+            let calls = self.calls as f64;
+            self.success_rate_first_try = Some(self.ok_first_try as f64 / calls);
+            self.success_rate = Some((self.ok_first_try + self.ok_after_retries) as f64 / calls);
+        }
+        self
+    }
+}
+
+/// One endpoint's figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EndpointSummary {
+    /// Since start.
+    pub since_start: Counts,
+    /// The last minute.
+    pub last_minute: Counts,
+    /// The last hour.
+    pub last_hour: Counts,
+    /// Attempts made (calls and their retries).
+    pub attempts: u64,
+    /// Mean attempt latency, in milliseconds.
+    pub latency_avg_ms: f64,
+    /// Longest attempt latency, in milliseconds.
+    pub latency_max_ms: u64,
+}
+
+/// The monitor's summary: the seed's (total errors, breakdown per code, top 5) and more.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Errors met (every failed attempt) since start.
+    pub total_errors: u64,
+    /// Errors per outcome (`"1002"`, `"malformed"`, `"transport"`) since start.
+    pub error_breakdown: BTreeMap<String, u64>,
+    /// The five most frequent.
+    pub top_errors: Vec<(String, u64)>,
+    /// Errors per outcome in the last minute.
+    pub errors_last_minute: BTreeMap<String, u64>,
+    /// Errors per outcome in the last hour.
+    pub errors_last_hour: BTreeMap<String, u64>,
+    /// All endpoints together, since start.
+    pub since_start: Counts,
+    /// All endpoints together, the last minute.
+    pub last_minute: Counts,
+    /// All endpoints together, the last hour.
+    pub last_hour: Counts,
+    /// Per endpoint (only those called).
+    pub endpoints: BTreeMap<String, EndpointSummary>,
+    /// When the monitor started (Unix ms).
+    pub started_ms: u64,
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// RFC 3339 UTC with milliseconds, e.g. `2026-11-27T04:10:04.123Z`.
+pub fn timestamp(ms: u64) -> String {
+    let at = time::OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(ms as i64);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    at.format(format).unwrap_or_default()
+}
+
+thread_local! {
+    static SHARD: usize = {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS
+    };
+}
+
+impl Monitor {
+    /// A monitor; opens the error log when one is configured.
+    pub fn new(config: MonitorConfig) -> Result<Monitor, String> {
+        for rule in &config.rules {
+            rule.check()?;
+        }
+        let error_log =
+            match &config.error_log {
+                Some(log) => Some(ErrorLog::open(log.clone()).map_err(|e| {
+                    format!("cannot open the error log {}: {e}", log.path.display())
+                })?),
+                None => None,
+            };
+        let shards = (0..SHARDS).map(|_| Mutex::new(Shard::new())).collect();
+        Ok(Monitor {
+            inner: Arc::new(Inner {
+                config,
+                shards,
+                incidents: Mutex::new(BTreeMap::new()),
+                error_log,
+                started_ms: now_ms(),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MonitorConfig {
+        &self.inner.config
+    }
+
+    /// Records one attempt, now.
+    pub fn record(&self, event: &Event<'_>) {
+        self.record_at(event, now_ms());
+    }
+
+    /// Records one attempt at a given time (Unix ms).
+    pub fn record_at(&self, event: &Event<'_>, now_ms: u64) {
+        let shard = SHARD.with(|s| *s);
+        self.inner.shards[shard]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(event, now_ms);
+        metrics::record(event);
+        if event.seen.is_error()
+            && let Some(log) = &self.inner.error_log
+        {
+            log.write(event, now_ms);
+        }
+    }
+
+    /// Waits until every error-log line recorded so far is written.
+    pub fn flush(&self) {
+        if let Some(log) = &self.inner.error_log {
+            log.flush();
+        }
+    }
+
+    /// The summary, now.
+    pub fn summary(&self) -> Summary {
+        self.summary_at(now_ms())
+    }
+
+    /// The summary at a given time (Unix ms).
+    pub fn summary_at(&self, now_ms: u64) -> Summary {
+        let mut summary = Summary {
+            started_ms: self.inner.started_ms,
+            ..Summary::default()
+        };
+        let (second, minute) = (now_ms / 1000, now_ms / 60_000);
+        let mut other_codes: BTreeMap<i64, u64> = BTreeMap::new();
+        let mut endpoints: BTreeMap<usize, EndpointSummary> = BTreeMap::new();
+        let mut totals = [0u64; OUTCOMES];
+        let mut last_minute = [0u64; OUTCOMES];
+        let mut last_hour = [0u64; OUTCOMES];
+        for shard in &self.inner.shards {
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            for (e, per_outcome) in shard.totals.iter().enumerate() {
+                let t = shard.endpoints[e];
+                if t.attempts == 0 {
+                    continue;
+                }
+                per_outcome
+                    .iter()
+                    .enumerate()
+                    .for_each(|(o, n)| totals[o] += n);
+                let s = endpoints.entry(e).or_default();
+                s.since_start.add(t.calls, t.first_try_ok, t.ok);
+                s.attempts += t.attempts;
+                s.latency_avg_ms += t.latency_sum_ms as f64;
+                s.latency_max_ms = s.latency_max_ms.max(t.latency_max_ms);
+            }
+            for (ring, now, per_outcome, minute_ring) in [
+                (&shard.seconds, second, &mut last_minute, false),
+                (&shard.minutes, minute, &mut last_hour, true),
+            ] {
+                for bucket in ring
+                    .iter()
+                    .filter(|b| b.stamp <= now && now - b.stamp < RING as u64)
+                {
+                    bucket
+                        .outcomes
+                        .iter()
+                        .enumerate()
+                        .for_each(|(o, n)| per_outcome[o] += u64::from(*n));
+                    for e in 0..Endpoint::COUNT {
+                        if bucket.calls[e] == 0 {
+                            continue;
+                        }
+                        let s = endpoints.entry(e).or_default();
+                        let counts = if minute_ring {
+                            &mut s.last_hour
+                        } else {
+                            &mut s.last_minute
+                        };
+                        counts.add(
+                            u64::from(bucket.calls[e]),
+                            u64::from(bucket.first_try_ok[e]),
+                            u64::from(bucket.ok[e]),
+                        );
+                    }
+                }
+            }
+            for (code, n) in &shard.other_codes {
+                *other_codes.entry(*code).or_default() += n;
+            }
+        }
+        let name = |o: usize| at(o).map_or_else(|| "other".to_string(), Seen::label);
+        for (o, n) in totals
+            .iter()
+            .enumerate()
+            .filter(|(o, n)| **n > 0 && at(*o) != Some(Seen::Success))
+        {
+            if o == OTHER_CODE {
+                // Codes outside the catalog are shown one by one as far as they were tracked.
+                let tracked: u64 = other_codes.values().sum();
+                for (code, count) in &other_codes {
+                    summary.error_breakdown.insert(code.to_string(), *count);
+                }
+                if *n > tracked {
+                    summary
+                        .error_breakdown
+                        .insert("other".to_string(), n - tracked);
+                }
+            } else {
+                summary.error_breakdown.insert(name(o), *n);
+            }
+        }
+        for (per_outcome, target) in [
+            (&last_minute, &mut summary.errors_last_minute),
+            (&last_hour, &mut summary.errors_last_hour),
+        ] {
+            for (o, n) in per_outcome
+                .iter()
+                .enumerate()
+                .filter(|(o, n)| **n > 0 && at(*o) != Some(Seen::Success))
+            {
+                target.insert(name(o), *n);
+            }
+        }
+        summary.total_errors = summary.error_breakdown.values().sum();
+        let mut top: Vec<(String, u64)> = summary
+            .error_breakdown
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        top.truncate(5);
+        summary.top_errors = top;
+        for (e, mut s) in endpoints {
+            if s.attempts > 0 {
+                s.latency_avg_ms /= s.attempts as f64;
+            }
+            for counts in [&mut s.since_start, &mut s.last_minute, &mut s.last_hour] {
+                *counts = std::mem::take(counts).finish();
+            }
+            summary.since_start.add(
+                s.since_start.calls,
+                s.since_start.ok_first_try,
+                s.since_start.ok_first_try + s.since_start.ok_after_retries,
+            );
+            summary.last_minute.add(
+                s.last_minute.calls,
+                s.last_minute.ok_first_try,
+                s.last_minute.ok_first_try + s.last_minute.ok_after_retries,
+            );
+            summary.last_hour.add(
+                s.last_hour.calls,
+                s.last_hour.ok_first_try,
+                s.last_hour.ok_first_try + s.last_hour.ok_after_retries,
+            );
+            let endpoint = Endpoint::all().nth(e).unwrap_or(Endpoint::Other);
+            summary.endpoints.insert(endpoint.as_str().to_string(), s);
+        }
+        for counts in [
+            &mut summary.since_start,
+            &mut summary.last_minute,
+            &mut summary.last_hour,
+        ] {
+            *counts = std::mem::take(counts).finish();
+        }
+        summary
+    }
+
+    /// Evaluates the rules now; returns the alerts to send (usually none).
+    pub fn evaluate(&self) -> Vec<Alert> {
+        self.evaluate_at(now_ms())
+    }
+
+    /// Evaluates the rules at a given time (Unix ms).
+    pub fn evaluate_at(&self, now_ms: u64) -> Vec<Alert> {
+        let window = self.window_view(now_ms);
+        let mut incidents = self
+            .inner
+            .incidents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut alerts = Vec::new();
+        for (r, rule) in self.inner.config.rules.iter().enumerate() {
+            for (g, group) in rule.groups().iter().enumerate() {
+                let (count, first, last) = window.count(group, rule.window_secs);
+                let incident = incidents.entry((r, g)).or_default();
+                let Some(status) = incident.step(rule, count, now_ms) else {
+                    continue;
+                };
+                alerts.push(self.alert(rule, group, status, count, first, last, now_ms));
+            }
+        }
+        alerts
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn alert(
+        &self,
+        rule: &AlertRule,
+        group: &[usize],
+        status: AlertStatus,
+        count: u64,
+        first: u64,
+        last: u64,
+        now_ms: u64,
+    ) -> Alert {
+        let single = match group {
+            [only] => at(*only),
+            _ => None,
+        };
+        let code = rule.code.or(match single {
+            Some(Seen::Code(code)) => Some(code.as_i64()),
+            _ => None,
+        });
+        let (meaning, solution) = match (code, single, &rule.category) {
+            (Some(code), _, _) => {
+                let info = ErrorCode::new(code).info();
+                (
+                    text(info.message.zh, info.message.en),
+                    text(info.solution.zh, info.solution.en),
+                )
+            }
+            (None, Some(Seen::Malformed), _) => (
+                text(
+                    "无法解析的响应（网关错误页、截断等）",
+                    "unreadable answers (gateway pages, cut-off bodies)",
+                ),
+                text(
+                    "已自动重试；持续出现时请检查网络与 MiniMax 服务状态",
+                    "retried automatically; if it persists, check the network path and MiniMax's status",
+                ),
+            ),
+            (None, Some(Seen::Transport), _) => (
+                text(
+                    "网络故障（连接失败、超时、连接中断）",
+                    "transport failures (connect errors, timeouts, lost connections)",
+                ),
+                text(
+                    "已自动重试；持续出现时请检查网络、代理和 base URL",
+                    "retried automatically; if it persists, check the network, proxies and the base URL",
+                ),
+            ),
+            (None, _, Some(category)) => {
+                let parsed = category.parse::<minimax_errors::Category>().ok();
+                let codes: Vec<String> = catalog::entries()
+                    .filter(|i| Some(i.category) == parsed)
+                    .map(|i| i.code.as_i64().to_string())
+                    .collect();
+                let (zh, en) = parsed.map_or((category.as_str(), category.as_str()), |c| {
+                    (c.label().zh, c.label().en)
+                });
+                (
+                    text(
+                        &format!("{zh}类错误（{}）", codes.join("、")),
+                        &format!("{en} errors ({})", codes.join(", ")),
+                    ),
+                    text(
+                        "请按各错误码的解决方法处理（mmerr explain 错误码）",
+                        "see each code's solution (`mmerr explain CODE`)",
+                    ),
+                )
+            }
+            _ => (
+                text("MiniMax 调用错误", "MiniMax call errors"),
+                text(
+                    "查看 mmerr report 的错误分布",
+                    "see the breakdown with `mmerr report`",
+                ),
+            ),
+        };
+        let mut samples: Vec<(u64, String)> = Vec::new();
+        for shard in &self.inner.shards {
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            for &o in group {
+                samples.extend(shard.samples[o].iter().cloned());
+            }
+        }
+        samples.sort_by(|a, b| b.0.cmp(&a.0));
+        samples.dedup_by(|a, b| a.1 == b.1);
+        Alert {
+            rule: rule.name.clone(),
+            status,
+            severity: rule.severity_for(single),
+            code,
+            category: rule.category.clone(),
+            meaning,
+            solution,
+            count,
+            threshold: rule.threshold,
+            window_secs: rule.window_secs,
+            first_seen_ms: first,
+            last_seen_ms: last,
+            sample_trace_ids: samples.into_iter().take(5).map(|(_, t)| t).collect(),
+            at_ms: now_ms,
+        }
+    }
+
+    /// A merged copy of the rings, for counting windows.
+    fn window_view(&self, now_ms: u64) -> WindowView {
+        let mut view = WindowView {
+            seconds: vec![(0, [0; OUTCOMES]); RING],
+            minutes: vec![(0, [0; OUTCOMES]); RING],
+        };
+        let (now_second, now_minute) = (now_ms / 1000, now_ms / 60_000);
+        for shard in &self.inner.shards {
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            for (ring, merged, now) in [
+                (&shard.seconds, &mut view.seconds, now_second),
+                (&shard.minutes, &mut view.minutes, now_minute),
+            ] {
+                for bucket in ring
+                    .iter()
+                    .filter(|b| b.stamp <= now && now - b.stamp < RING as u64)
+                {
+                    let age = (now - bucket.stamp) as usize;
+                    merged[age].0 = bucket.stamp;
+                    merged[age]
+                        .1
+                        .iter_mut()
+                        .zip(bucket.outcomes.iter())
+                        .for_each(|(m, n)| *m += u64::from(*n));
+                }
+            }
+        }
+        view
+    }
+
+    /// Starts evaluating the rules in the background and sending alerts to the configured sinks
+    /// (plus `extra` sinks). Needs a tokio runtime.
+    pub fn spawn_alerting(&self, extra: Vec<Arc<dyn sinks::AlertSink>>) -> sinks::Alerting {
+        sinks::Alerting::spawn(self.clone(), extra)
+    }
+}
+
+fn text(zh: &str, en: &str) -> AlertText {
+    AlertText {
+        zh: zh.to_string(),
+        en: en.to_string(),
+    }
+}
+
+/// Merged window buckets by age: index 0 is the current second (or minute).
+struct WindowView {
+    seconds: Vec<(u64, [u64; OUTCOMES])>,
+    minutes: Vec<(u64, [u64; OUTCOMES])>,
+}
+
+impl WindowView {
+    /// Events of `group` within the last `window_secs`, and when the first and last fell (ms).
+    fn count(&self, group: &[usize], window_secs: u64) -> (u64, u64, u64) {
+        let (ring, ages, unit_ms) = if window_secs <= RING as u64 {
+            (&self.seconds, window_secs as usize, 1000)
+        } else {
+            (&self.minutes, window_secs.div_ceil(60) as usize, 60_000)
+        };
+        let mut count = 0;
+        let (mut first, mut last) = (0, 0);
+        for (stamp, outcomes) in ring.iter().take(ages.min(RING)) {
+            let n: u64 = group.iter().map(|&o| outcomes[o]).sum();
+            if n > 0 {
+                count += n;
+                last = last.max(stamp * unit_ms);
+                first = if first == 0 {
+                    stamp * unit_ms
+                } else {
+                    first.min(stamp * unit_ms)
+                };
+            }
+        }
+        (count, first, last)
+    }
+}

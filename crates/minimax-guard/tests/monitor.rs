@@ -1,0 +1,338 @@
+//! The monitor: windows, success rates, alert rules with cooldown and resolution, bounded
+//! memory, and the error log under concurrency, rotation and secrets.
+
+use minimax_errors::{Endpoint, ErrorCode};
+use minimax_guard::monitor::{
+    AlertRule, AlertStatus, ErrorLogConfig, Event, Monitor, MonitorConfig, Seen,
+};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const T0: u64 = 1_800_000_000_000; // a fixed "now", in Unix ms, on a minute boundary
+
+fn monitor(rules: Vec<AlertRule>) -> Monitor {
+    Monitor::new(MonitorConfig {
+        rules,
+        ..MonitorConfig::default()
+    })
+    .unwrap()
+}
+
+fn code(c: ErrorCode) -> Seen {
+    Seen::Code(c)
+}
+
+#[test]
+fn summary_counts_windows_and_success_rates() {
+    let m = monitor(vec![]);
+    // t2a: one call that recovered after a 1002, one first-try success; chat: one failure.
+    m.record_at(
+        &Event::attempt(Endpoint::T2a, code(ErrorCode::RATE_LIMIT), 1, false),
+        T0,
+    );
+    m.record_at(
+        &Event::attempt(Endpoint::T2a, Seen::Success, 2, true),
+        T0 + 10,
+    );
+    m.record_at(
+        &Event::attempt(Endpoint::T2a, Seen::Success, 1, true),
+        T0 + 20,
+    );
+    m.record_at(
+        &Event::attempt(Endpoint::Chat, code(ErrorCode::INVALID_API_KEY), 1, true),
+        T0 - 30 * 60_000,
+    );
+    let s = m.summary_at(T0 + 1000);
+    assert_eq!(s.total_errors, 2);
+    assert_eq!(
+        s.error_breakdown,
+        [("1002".to_string(), 1), ("2049".to_string(), 1)].into()
+    );
+    assert_eq!(s.since_start.calls, 3);
+    assert_eq!(
+        (
+            s.since_start.ok_first_try,
+            s.since_start.ok_after_retries,
+            s.since_start.failed
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        s.errors_last_minute,
+        [("1002".to_string(), 1)].into(),
+        "the 2049 was half an hour ago"
+    );
+    assert_eq!(s.errors_last_hour.len(), 2);
+    let t2a = &s.endpoints["t2a"];
+    assert_eq!(t2a.last_minute.success_rate_first_try, Some(0.5));
+    assert_eq!(t2a.last_minute.success_rate, Some(1.0));
+    assert_eq!(t2a.attempts, 3);
+    assert_eq!(s.endpoints["chat"].last_minute.calls, 0);
+    assert_eq!(s.endpoints["chat"].last_hour.success_rate, Some(0.0));
+    assert_eq!(s.top_errors.len(), 2);
+    // Two hours later the windows are empty; the totals stay.
+    let later = m.summary_at(T0 + 2 * 3_600_000);
+    assert!(later.errors_last_hour.is_empty() && later.last_minute.calls == 0);
+    assert_eq!(later.total_errors, 2);
+}
+
+#[test]
+fn memory_is_bounded_whatever_the_codes() {
+    let m = monitor(vec![]);
+    for i in 0..200_000u64 {
+        let seen = code(ErrorCode::new(100_000 + (i % 5_000) as i64));
+        m.record_at(
+            &Event {
+                trace_id: Some("t"),
+                ..Event::attempt(Endpoint::Other, seen, 1, true)
+            },
+            T0 + i,
+        );
+    }
+    let s = m.summary_at(T0 + 200_000);
+    assert_eq!(s.total_errors, 200_000);
+    assert!(
+        s.error_breakdown.len() <= 101,
+        "{} distinct entries",
+        s.error_breakdown.len()
+    );
+    assert!(s.error_breakdown.contains_key("other"));
+}
+
+mod alerts {
+    use super::*;
+
+    fn burst(m: &Monitor, seen: Seen, n: u64, at: u64) {
+        for i in 0..n {
+            let trace = format!("trace-{at}-{i}");
+            m.record_at(
+                &Event {
+                    trace_id: Some(&trace),
+                    ..Event::attempt(Endpoint::T2a, seen, 1, false)
+                },
+                at + i,
+            );
+        }
+    }
+
+    #[test]
+    fn default_rule_fires_once_per_incident_and_resolves() {
+        let m = monitor(AlertRule::defaults());
+        burst(&m, code(ErrorCode::RATE_LIMIT), 10, T0);
+        assert!(m.evaluate_at(T0 + 500).is_empty(), "10 is not more than 10");
+        burst(&m, code(ErrorCode::RATE_LIMIT), 1, T0 + 600);
+        let alerts = m.evaluate_at(T0 + 1000);
+        assert_eq!(alerts.len(), 1);
+        let a = &alerts[0];
+        assert_eq!(
+            (a.status, a.code, a.count, a.threshold),
+            (AlertStatus::Firing, Some(1002), 11, 10)
+        );
+        assert_eq!(a.meaning.en, "rate limit");
+        assert_eq!(a.solution.zh, "请稍后再试");
+        assert_eq!(a.sample_trace_ids.len(), 5);
+        assert_eq!(a.sample_trace_ids[0], format!("trace-{}-0", T0 + 600));
+        assert_eq!((a.first_seen_ms, a.last_seen_ms), (T0, T0));
+        assert!(
+            a.text(minimax_errors::Lang::En)
+                .contains("11 events in 60 s")
+        );
+        // The incident goes on: no new alert, however many more errors.
+        for s in 2..50 {
+            burst(&m, code(ErrorCode::RATE_LIMIT), 20, T0 + s * 1000);
+            assert!(m.evaluate_at(T0 + s * 1000 + 500).is_empty(), "second {s}");
+        }
+        // Quiet for a whole window: resolved, once.
+        let quiet = T0 + 49_000 + 61_000;
+        let resolved = m.evaluate_at(quiet);
+        assert_eq!(resolved.len(), 1);
+        assert_eq!(resolved[0].status, AlertStatus::Resolved);
+        assert!(m.evaluate_at(quiet + 1000).is_empty());
+        // A new burst inside the cooldown (300 s from the first alert) stays silent...
+        burst(&m, code(ErrorCode::RATE_LIMIT), 30, T0 + 200_000);
+        assert!(m.evaluate_at(T0 + 200_500).is_empty());
+        // ...and after it, alerts again.
+        burst(&m, code(ErrorCode::RATE_LIMIT), 30, T0 + 400_000);
+        assert_eq!(m.evaluate_at(T0 + 400_500).len(), 1);
+    }
+
+    #[test]
+    fn each_code_is_its_own_incident_and_account_errors_alert_at_once() {
+        let m = monitor(AlertRule::defaults());
+        burst(&m, code(ErrorCode::RATE_LIMIT), 11, T0);
+        burst(&m, code(ErrorCode::TIMEOUT), 11, T0);
+        burst(&m, code(ErrorCode::INSUFFICIENT_BALANCE), 1, T0);
+        let mut alerts = m.evaluate_at(T0 + 500);
+        alerts.sort_by(|a, b| a.rule.cmp(&b.rule).then(a.code.cmp(&b.code)));
+        let fired: Vec<(String, Option<i64>)> =
+            alerts.iter().map(|a| (a.rule.clone(), a.code)).collect();
+        assert_eq!(
+            fired,
+            vec![
+                ("balance-exhausted".to_string(), Some(1008)),
+                ("error-burst".to_string(), Some(1001)),
+                ("error-burst".to_string(), Some(1002))
+            ]
+        );
+        assert_eq!(alerts[0].severity, minimax_errors::LogLevel::Error);
+        assert_eq!(alerts[0].meaning.en, "insufficient balance");
+    }
+
+    #[test]
+    fn hour_windows_and_custom_rules_from_toml() {
+        let config = MonitorConfig::from_toml(
+            r#"
+            [[rules]]
+            name = "throttled-hour"
+            category = "throttling"
+            threshold = 100
+            window_secs = 3600
+            cooldown_secs = 3600
+            severity = "warn"
+            "#,
+        )
+        .unwrap();
+        let m = Monitor::new(config).unwrap();
+        for minute in 0..30 {
+            burst(
+                &m,
+                code(ErrorCode::RATE_GROWTH_LIMIT),
+                3,
+                T0 + minute * 60_000,
+            );
+        }
+        assert!(
+            m.evaluate_at(T0 + 30 * 60_000).is_empty(),
+            "90 in the hour: not more than 100"
+        );
+        for minute in 30..40 {
+            burst(&m, code(ErrorCode::RATE_LIMIT), 2, T0 + minute * 60_000);
+        }
+        let alerts = m.evaluate_at(T0 + 40 * 60_000);
+        assert_eq!(
+            alerts.len(),
+            1,
+            "1002 and 2045 are both throttling: 110 in the hour"
+        );
+        assert_eq!(
+            (alerts[0].count, alerts[0].code, alerts[0].severity),
+            (110, None, minimax_errors::LogLevel::Warn)
+        );
+        assert!(
+            alerts[0]
+                .meaning
+                .en
+                .starts_with("throttling errors (1002, 1041, 2045)"),
+            "{}",
+            alerts[0].meaning.en
+        );
+        // An hour without a throttle: resolved.
+        let resolved = m.evaluate_at(T0 + 100 * 60_000);
+        assert_eq!(
+            resolved.iter().map(|a| a.status).collect::<Vec<_>>(),
+            vec![AlertStatus::Resolved]
+        );
+    }
+
+    #[test]
+    fn bad_rules_are_refused() {
+        assert!(
+            MonitorConfig::from_toml("[[rules]]\nname = \"x\"\ncategory = \"weather\"").is_err()
+        );
+        assert!(MonitorConfig::from_toml("[[rules]]\nname = \"x\"\nwindow_secs = 0").is_err());
+        assert!(MonitorConfig::from_toml("[[rules]]\nname = \"x\"\nthreshhold = 3").is_err());
+    }
+}
+
+mod error_log {
+    use super::*;
+
+    fn lines(path: &std::path::Path) -> Vec<Value> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_lose_no_line_and_leak_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("errors.jsonl");
+        let config = MonitorConfig {
+            error_log: Some(ErrorLogConfig {
+                path: path.clone(),
+                max_bytes: u64::MAX,
+                keep: 1,
+            }),
+            rules: vec![],
+            ..MonitorConfig::default()
+        };
+        let m = Monitor::new(config).unwrap();
+        let key = "sk-api-logged-secret-0123456789abcdef";
+        let tasks: Vec<_> = (0..100)
+            .map(|t| {
+                let m = m.clone();
+                tokio::spawn(async move {
+                    let context = json!({"task": t, "api_key": key, "headers": {"Authorization": format!("Bearer {key}")}, "note": format!("called with {key}")});
+                    for i in 0..1000 {
+                        let trace = format!("{t}-{i}");
+                        m.record(&Event { trace_id: Some(&trace), context: Some(&context), latency: Duration::from_millis(3), ..Event::attempt(Endpoint::T2a, Seen::Code(ErrorCode::RATE_LIMIT), 1, false) });
+                        if i % 100 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        // Successes are not errors: nothing logged for them.
+        m.record(&Event::attempt(Endpoint::T2a, Seen::Success, 1, true));
+        m.flush();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains(key), "the key reached the log");
+        let lines = lines(&path);
+        assert_eq!(lines.len(), 100_000);
+        let mut traces: Vec<&str> = lines
+            .iter()
+            .map(|l| l["trace_id"].as_str().unwrap())
+            .collect();
+        traces.sort_unstable();
+        traces.dedup();
+        assert_eq!(traces.len(), 100_000, "every line is there, once");
+        let first = &lines[0];
+        assert_eq!(first["code"], 1002);
+        assert_eq!(first["endpoint"], "t2a");
+        assert_eq!(first["context"]["api_key"], "[REDACTED]");
+        assert!(first["ts"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn rotates_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("errors.jsonl");
+        let config = MonitorConfig {
+            error_log: Some(ErrorLogConfig {
+                path: path.clone(),
+                max_bytes: 4_000,
+                keep: 2,
+            }),
+            rules: vec![],
+            ..MonitorConfig::default()
+        };
+        let m = Monitor::new(config).unwrap();
+        for _ in 0..100 {
+            m.record(&Event::attempt(Endpoint::Chat, Seen::Transport, 1, true));
+        }
+        m.flush();
+        let rotated = |n: u32| std::path::PathBuf::from(format!("{}.{n}", path.display()));
+        assert!(rotated(1).exists() && rotated(2).exists() && !rotated(3).exists());
+        for file in [path.clone(), rotated(1), rotated(2)] {
+            let size = std::fs::metadata(&file).unwrap().len();
+            assert!(size <= 4_000, "{} is {size} bytes", file.display());
+            assert!(lines(&file).iter().all(|l| l["outcome"] == "transport"));
+        }
+    }
+}
