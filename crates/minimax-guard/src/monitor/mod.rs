@@ -562,7 +562,7 @@ impl Monitor {
                 samples.extend(shard.samples[o].iter().cloned());
             }
         }
-        samples.sort_by(|a, b| b.0.cmp(&a.0));
+        samples.sort_by_key(|s| std::cmp::Reverse(s.0));
         samples.dedup_by(|a, b| a.1 == b.1);
         Alert {
             rule: rule.name.clone(),
