@@ -281,8 +281,17 @@ impl Guard {
                     match classify(&response.body, response.status, &response.headers, endpoint) {
                         Outcome::Success(success) => {
                             if attempt == 0 {
-                                self.budget.refund();
+                                self.refund();
                             }
+                            let trace_id = success.trace_id.as_deref();
+                            self.record(
+                                endpoint,
+                                Seen::Success,
+                                attempt,
+                                true,
+                                sent_at.elapsed(),
+                                trace_id,
+                            );
                             tracing::debug!(
                                 endpoint = endpoint.as_str(),
                                 attempt = attempt + 1,

@@ -9,7 +9,10 @@ use std::net::SocketAddr;
 /// Counts one attempt.
 pub(crate) fn record(event: &Event<'_>) {
     let endpoint = event.endpoint.as_str();
-    let outcome = event.seen.label();
+    let outcome: metrics::SharedString = match event.seen.static_label() {
+        Some(label) => label.into(),
+        None => event.seen.label().into(),
+    };
     metrics::counter!("minimax_requests_total", "endpoint" => endpoint, "outcome" => outcome.clone()).increment(1);
     if let Some(category) = event.seen.category() {
         metrics::counter!("minimax_errors_total", "endpoint" => endpoint, "code" => outcome, "category" => category.as_str())

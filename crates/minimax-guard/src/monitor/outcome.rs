@@ -30,6 +30,19 @@ impl Seen {
         }
     }
 
+    /// The same label without allocating (known codes and the fixed outcomes); `None` for a
+    /// code outside the catalog.
+    pub(crate) fn static_label(self) -> Option<&'static str> {
+        static LABELS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+            // Built once from the catalog; a few dozen short strings live for the whole process.
+            (0..OUTCOMES)
+                .map(|i| at(i).map_or("other", |seen| &*Box::leak(seen.label().into_boxed_str())))
+                .collect()
+        });
+        let i = index(self);
+        (i != OTHER_CODE).then(|| LABELS[i])
+    }
+
     /// Whether it is an error.
     pub fn is_error(self) -> bool {
         self != Seen::Success
