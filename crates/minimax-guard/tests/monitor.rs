@@ -336,3 +336,22 @@ mod error_log {
         }
     }
 }
+
+#[test]
+fn the_shipped_example_configuration_loads() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/monitor.toml");
+    let config = MonitorConfig::load(&path).unwrap();
+    assert_eq!(
+        config.rules,
+        AlertRule::defaults(),
+        "the example spells out the defaults"
+    );
+    assert_eq!(config.sinks.webhooks.len(), 2);
+    assert_eq!(config.lang, minimax_errors::Lang::Zh);
+    assert!(
+        config
+            .sinks
+            .email
+            .is_some_and(|e| !format!("{e:?}").contains("app-password"))
+    );
+}

@@ -35,6 +35,28 @@ pub enum Command {
     Mock(MockArgs),
     /// Send a few hundred requests through the guard to a faulty local MiniMax, then sum up.
     Demo(DemoArgs),
+    /// Summarise error logs (JSON lines): per code, per endpoint, per hour, with a chart.
+    Report(ReportArgs),
+}
+
+/// `mmerr report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Error logs written by minimax-guard's monitor (JSON lines).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Only events at or after this: an RFC 3339 time, a date, or an age (90m, 24h, 7d).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events before this (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a self-contained HTML page with the tables and an SVG chart.
+    #[arg(long, value_name = "OUT")]
+    pub html: Option<PathBuf>,
 }
 
 /// `mmerr demo`.

@@ -9,6 +9,7 @@
 //! mmerr validate --api t2a request.json
 //! mmerr validate audio sample.m4a --purpose voice_clone
 //! mmerr mock --addr 127.0.0.1:0 --scenario examples/scenario.toml
+//! mmerr report errors.jsonl --since 24h --html report.html
 //! ```
 
 mod check;
@@ -19,6 +20,7 @@ mod input;
 mod list;
 mod mock;
 mod render;
+mod report;
 mod style;
 mod validate;
 
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         },
         Command::Mock(args) => mock::run(args, &mut out),
         Command::Demo(args) => demo::run(args, lang, &mut out),
+        Command::Report(args) => report::run(args, lang, &mut out),
     };
     let flushed = out.flush();
     match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {

@@ -21,6 +21,7 @@
 mod errorlog;
 pub mod metrics;
 mod outcome;
+pub mod report;
 mod rules;
 pub mod sinks;
 mod store;
