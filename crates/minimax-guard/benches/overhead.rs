@@ -5,9 +5,8 @@
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use minimax_errors::Endpoint;
-use minimax_errors::validate::{ChatMessage, ChatRequest};
-use minimax_guard::transport::TransportFailure;
-use minimax_guard::{ApiKey, Guard, MiniMaxClient, RawResponse, RetryConfig};
+use minimax_errors::validate::ChatRequest;
+use minimax_guard::{ApiKey, Guard, MiniMaxClient, RetryConfig, read_answer};
 use minimax_mock::{KeyConfig, MockConfig, MockServer, Scenario};
 
 const KEY: &str = "bench-key";
@@ -34,15 +33,7 @@ fn bench(c: &mut Criterion) {
         ))
         .unwrap();
     let url = format!("{}/v1/text/chatcompletion_v2", server.url());
-    let request = ChatRequest {
-        model: "MiniMax-M2".into(),
-        messages: vec![ChatMessage {
-            role: "user".into(),
-            content: "hello".into(),
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
+    let request = ChatRequest::user("MiniMax-M2", "hello");
     let body = Bytes::from(serde_json::to_vec(&request).unwrap());
     let http = reqwest::Client::new();
     let guard = Guard::new(RetryConfig::default());
@@ -76,21 +67,7 @@ fn bench(c: &mut Criterion) {
                         .header("content-type", "application/json")
                         .body(body.clone())
                         .send();
-                    async move {
-                        let response =
-                            sent.await.map_err(|e| TransportFailure::from_reqwest(&e))?;
-                        let status = response.status().as_u16();
-                        let headers = response.headers().clone();
-                        let body = response
-                            .bytes()
-                            .await
-                            .map_err(|e| TransportFailure::from_reqwest(&e))?;
-                        Ok(RawResponse {
-                            status,
-                            headers,
-                            body,
-                        })
-                    }
+                    async move { read_answer(sent.await).await }
                 })
                 .await
                 .unwrap()

@@ -5,7 +5,7 @@
 //! Run with `cargo run --release -p minimax-guard --example amplification`.
 
 use minimax_errors::policy::DelayStrategy;
-use minimax_errors::validate::{ChatMessage, ChatRequest};
+use minimax_errors::validate::ChatRequest;
 use minimax_errors::{Endpoint, ErrorCode};
 use minimax_guard::{ApiKey, MiniMaxClient, RetryConfig};
 use minimax_mock::{Action, EndpointFaults, KeyConfig, MockConfig, MockServer, Scenario};
@@ -30,15 +30,7 @@ async fn main() {
     let server = MockServer::start("127.0.0.1:0".parse().unwrap(), config, outage)
         .await
         .unwrap();
-    let request = ChatRequest {
-        model: "MiniMax-M2".into(),
-        messages: vec![ChatMessage {
-            role: "user".into(),
-            content: "hello".into(),
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
+    let request = ChatRequest::user("MiniMax-M2", "hello");
     // Delays shrunk to a millisecond so the run is quick; the counts do not depend on them.
     let tiny = DelayStrategy::FullJitter {
         base: Duration::from_millis(1),

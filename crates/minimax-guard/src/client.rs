@@ -507,8 +507,9 @@ impl MiniMaxClient {
     }
 }
 
-/// Reads a whole answer, or describes the transport failure.
-pub(crate) async fn read_answer(
+/// Reads a whole answer, or describes the transport failure: the step between reqwest and
+/// [`Guard::execute`] for callers who build their own requests.
+pub async fn read_answer(
     sent: Result<reqwest::Response, reqwest::Error>,
 ) -> Result<RawResponse, TransportFailure> {
     let response = sent.map_err(|e| TransportFailure::from_reqwest(&e))?;

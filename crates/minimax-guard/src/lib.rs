@@ -56,7 +56,7 @@ pub mod transport;
 pub mod types;
 
 pub use budget::{BudgetConfig, RetryBudget};
-pub use client::{ClientBuilder, EventStream, MiniMaxClient};
+pub use client::{ClientBuilder, EventStream, MiniMaxClient, read_answer};
 pub use error::{CallFailure, Cause, GuardError, StopReason};
 pub use executor::{Completed, Guard, RawResponse, RetryConfig};
 pub use key::ApiKey;

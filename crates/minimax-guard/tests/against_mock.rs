@@ -4,9 +4,7 @@
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use minimax_errors::validate::{
-    ChatMessage, ChatRequest, T2aRequest, VoiceCloneRequest, VoiceSetting,
-};
+use minimax_errors::validate::{ChatRequest, T2aRequest, VoiceCloneRequest};
 use minimax_errors::{Endpoint, ErrorCode, catalog};
 use minimax_guard::{
     ApiKey, BudgetConfig, Cause, GuardError, MiniMaxClient, MiniMaxRetryMiddleware, RetryConfig,
@@ -46,27 +44,11 @@ fn client(server: &MockServer, retry: RetryConfig) -> MiniMaxClient {
 }
 
 fn chat() -> ChatRequest {
-    ChatRequest {
-        model: "MiniMax-M2".into(),
-        messages: vec![ChatMessage {
-            role: "user".into(),
-            content: "hello".into(),
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    ChatRequest::user("MiniMax-M2", "hello")
 }
 
 fn speech(voice: &str) -> T2aRequest {
-    T2aRequest {
-        model: "speech-2.8-hd".into(),
-        text: "你好，世界".into(),
-        voice_setting: Some(VoiceSetting {
-            voice_id: Some(voice.into()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    T2aRequest::speak("speech-2.8-hd", "你好，世界", voice)
 }
 
 fn once(endpoint: Endpoint, actions: impl IntoIterator<Item = Action>) -> Scenario {
@@ -77,31 +59,6 @@ fn failure(error: &GuardError) -> &minimax_guard::CallFailure {
     error
         .failure()
         .unwrap_or_else(|| panic!("expected a failed call, got {error}"))
-}
-
-/// A 16-bit mono 8 kHz WAV of `secs` seconds.
-fn wav(secs: f64) -> Vec<u8> {
-    let frames = (secs * 8000.0).round() as u32;
-    let data_len = frames * 2;
-    let mut out = Vec::new();
-    for part in [
-        &b"RIFF"[..],
-        &(36 + data_len).to_le_bytes(),
-        b"WAVEfmt ",
-        &16u32.to_le_bytes(),
-        &1u16.to_le_bytes(),
-        &1u16.to_le_bytes(),
-        &8000u32.to_le_bytes(),
-        &16000u32.to_le_bytes(),
-        &2u16.to_le_bytes(),
-        &16u16.to_le_bytes(),
-        b"data",
-        &data_len.to_le_bytes(),
-    ] {
-        out.extend_from_slice(part);
-    }
-    out.resize(44 + data_len as usize, 0);
-    out
 }
 
 mod retries {
@@ -368,7 +325,11 @@ mod limits {
         assert_eq!(error.code(), Some(ErrorCode::INVALID_PARAMS));
         assert_eq!(server.stats().requests, 0);
         let short = client
-            .upload_file("voice_clone", "short.wav", Bytes::from(wav(5.0)))
+            .upload_file(
+                "voice_clone",
+                "short.wav",
+                Bytes::from(minimax_mock::silent_wav(5.0)),
+            )
             .await
             .unwrap_err();
         assert_eq!(short.code(), Some(ErrorCode::VOICE_DURATION));
@@ -433,7 +394,11 @@ mod endpoints {
         let server = mock(scenario).await;
         let client = client(&server, fast_retry());
         let file = client
-            .upload_file("voice_clone", "voice.wav", Bytes::from(wav(12.0)))
+            .upload_file(
+                "voice_clone",
+                "voice.wav",
+                Bytes::from(minimax_mock::silent_wav(12.0)),
+            )
             .await
             .unwrap();
         assert_eq!(file.attempts, 2);

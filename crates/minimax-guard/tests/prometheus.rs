@@ -1,7 +1,7 @@
 //! `/metrics` served by the Prometheus exporter, fed by a client wired to a monitor and talking
 //! to the mock. Alone in its binary: the exporter is the process-wide recorder.
 
-use minimax_errors::validate::{ChatMessage, ChatRequest};
+use minimax_errors::validate::ChatRequest;
 use minimax_errors::{Endpoint, ErrorCode};
 use minimax_guard::monitor::{Monitor, MonitorConfig, metrics};
 use minimax_guard::{ApiKey, MiniMaxClient, RetryConfig};
@@ -49,15 +49,7 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
         .monitor(monitor.clone())
         .build()
         .unwrap();
-    let request = ChatRequest {
-        model: "MiniMax-M2".into(),
-        messages: vec![ChatMessage {
-            role: "user".into(),
-            content: "hi".into(),
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
+    let request = ChatRequest::user("MiniMax-M2", "hi");
     assert_eq!(client.chat(&request).await.unwrap().attempts, 2);
     assert_eq!(
         client.chat(&request).await.unwrap_err().code(),

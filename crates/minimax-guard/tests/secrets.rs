@@ -2,22 +2,14 @@
 //! tracing caches per-callsite interest process-wide, so a scoped subscriber must not share the
 //! process with tests running in parallel threads without one.
 
-use minimax_errors::validate::{ChatMessage, ChatRequest};
+use minimax_errors::validate::ChatRequest;
 use minimax_errors::{Endpoint, ErrorCode};
 use minimax_guard::{ApiKey, MiniMaxClient, RetryConfig};
 use minimax_mock::{Action, EndpointFaults, MockConfig, MockServer, Scenario};
 use std::time::Duration;
 
 fn chat() -> ChatRequest {
-    ChatRequest {
-        model: "MiniMax-M2".into(),
-        messages: vec![ChatMessage {
-            role: "user".into(),
-            content: "hello".into(),
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    ChatRequest::user("MiniMax-M2", "hello")
 }
 
 fn fast_retry() -> RetryConfig {

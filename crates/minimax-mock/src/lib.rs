@@ -39,3 +39,29 @@ pub use config::{DEMO_KEY, KeyConfig, MockConfig, SensitiveWords};
 pub use scenario::{Action, EndpointFaults, Latency, Scenario, Weighted};
 pub use server::MockServer;
 pub use stats::{EndpointStats, Stats};
+
+/// A silent 16-bit mono 8 kHz WAV file of `secs` seconds: a voice sample to upload in tests and
+/// demos (the mock reads its duration like any other audio).
+pub fn silent_wav(secs: f64) -> Vec<u8> {
+    let frames = (secs * 8000.0).round() as u32;
+    let data_len = frames * 2;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    for part in [
+        &b"RIFF"[..],
+        &(36 + data_len).to_le_bytes(),
+        b"WAVEfmt ",
+        &16u32.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &8000u32.to_le_bytes(),
+        &16000u32.to_le_bytes(),
+        &2u16.to_le_bytes(),
+        &16u16.to_le_bytes(),
+        b"data",
+        &data_len.to_le_bytes(),
+    ] {
+        out.extend_from_slice(part);
+    }
+    out.resize(44 + data_len as usize, 0);
+    out
+}

@@ -96,31 +96,6 @@ fn t2a_body(voice: &str) -> Value {
     json!({"model": "speech-2.8-hd", "text": "你好，世界", "voice_setting": {"voice_id": voice}})
 }
 
-/// A 16-bit mono 8 kHz WAV of `secs` seconds.
-fn wav(secs: f64) -> Vec<u8> {
-    let frames = (secs * 8000.0).round() as u32;
-    let data_len = frames * 2;
-    let mut out = Vec::new();
-    for part in [
-        &b"RIFF"[..],
-        &(36 + data_len).to_le_bytes(),
-        b"WAVEfmt ",
-        &16u32.to_le_bytes(),
-        &1u16.to_le_bytes(),
-        &1u16.to_le_bytes(),
-        &8000u32.to_le_bytes(),
-        &16000u32.to_le_bytes(),
-        &2u16.to_le_bytes(),
-        &16u16.to_le_bytes(),
-        b"data",
-        &data_len.to_le_bytes(),
-    ] {
-        out.extend_from_slice(part);
-    }
-    out.resize(44 + data_len as usize, 0);
-    out
-}
-
 async fn upload(server: &MockServer, key: &str, purpose: &str, bytes: Vec<u8>) -> Answer {
     let form = reqwest::multipart::Form::new()
         .text("purpose", purpose.to_string())
@@ -139,7 +114,7 @@ async fn upload(server: &MockServer, key: &str, purpose: &str, bytes: Vec<u8>) -
 }
 
 async fn upload_id(server: &MockServer, key: &str, purpose: &str, secs: f64) -> u64 {
-    let a = upload(server, key, purpose, wav(secs)).await;
+    let a = upload(server, key, purpose, minimax_mock::silent_wav(secs)).await;
     assert_eq!(a.code(), Some(0), "{}", String::from_utf8_lossy(&a.body));
     a.json()["file"]["file_id"].as_u64().unwrap()
 }

@@ -10,9 +10,7 @@ use comfy_table::{Table, presets};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use minimax_errors::policy::DelayStrategy;
-use minimax_errors::validate::{
-    ChatMessage, ChatRequest, T2aRequest, VoiceCloneRequest, VoiceSetting,
-};
+use minimax_errors::validate::{ChatRequest, T2aRequest, VoiceCloneRequest};
 use minimax_errors::{Endpoint, ErrorCode, Lang};
 use minimax_guard::{ApiKey, GuardError, MiniMaxClient, RetryConfig};
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
@@ -104,28 +102,19 @@ fn scenario(seed: u64) -> Scenario {
 }
 
 fn chat(text: &str) -> ChatRequest {
-    ChatRequest {
-        model: "MiniMax-M2".into(),
-        messages: vec![ChatMessage {
-            role: "user".into(),
-            content: text.into(),
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    ChatRequest::user("MiniMax-M2", text)
 }
 
 fn speech(voice: &str, speed: f64) -> T2aRequest {
-    T2aRequest {
-        model: "speech-2.8-hd".into(),
-        text: "今天天气很好。The weather is lovely today.".into(),
-        voice_setting: Some(VoiceSetting {
-            voice_id: Some(voice.into()),
-            speed: Some(speed),
-            ..Default::default()
-        }),
-        ..Default::default()
+    let mut request = T2aRequest::speak(
+        "speech-2.8-hd",
+        "今天天气很好。The weather is lovely today.",
+        voice,
+    );
+    if let Some(setting) = &mut request.voice_setting {
+        setting.speed = Some(speed);
     }
+    request
 }
 
 /// The workload: mostly ordinary calls, and a few that can never succeed, spread through it.
@@ -170,7 +159,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
         .seed(args.seed)
         .timeout(Duration::from_secs(5))
         .build()?;
-    let sample = Bytes::from(silent_wav(12));
+    let sample = Bytes::from(minimax_mock::silent_wav(12.0));
     let file = client
         .upload_file("voice_clone", "demo.wav", sample)
         .await?;
@@ -290,30 +279,6 @@ fn describe_cause(cause: &minimax_guard::Cause) -> String {
         }
         minimax_guard::Cause::Transport(t) => t.kind.to_string(),
     }
-}
-
-/// A silent 8 kHz mono WAV, the voice sample the demo clones from.
-fn silent_wav(secs: u32) -> Vec<u8> {
-    let data_len = secs * 8000 * 2;
-    let mut out = Vec::with_capacity(44 + data_len as usize);
-    for part in [
-        &b"RIFF"[..],
-        &(36 + data_len).to_le_bytes(),
-        b"WAVEfmt ",
-        &16u32.to_le_bytes(),
-        &1u16.to_le_bytes(),
-        &1u16.to_le_bytes(),
-        &8000u32.to_le_bytes(),
-        &16000u32.to_le_bytes(),
-        &2u16.to_le_bytes(),
-        &16u16.to_le_bytes(),
-        b"data",
-        &data_len.to_le_bytes(),
-    ] {
-        out.extend_from_slice(part);
-    }
-    out.resize(44 + data_len as usize, 0);
-    out
 }
 
 fn print_summary(s: &Summary, lang: Lang, out: &mut impl Write) -> anyhow::Result<()> {

@@ -37,6 +37,27 @@ pub struct ChatRequest {
     pub extra: Map<String, Value>,
 }
 
+impl ChatRequest {
+    /// A request with one user message.
+    ///
+    /// ```
+    /// let request = minimax_errors::validate::ChatRequest::user("MiniMax-M2", "hello");
+    /// assert_eq!(request.messages[0].role, "user");
+    /// ```
+    pub fn user(model: impl Into<String>, text: impl Into<String>) -> ChatRequest {
+        let message = ChatMessage {
+            role: "user".to_string(),
+            content: Value::String(text.into()),
+            extra: Map::new(),
+        };
+        ChatRequest {
+            model: model.into(),
+            messages: vec![message],
+            ..ChatRequest::default()
+        }
+    }
+}
+
 /// One message of a chat.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatMessage {
@@ -72,6 +93,26 @@ pub struct T2aRequest {
     /// Any other field.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl T2aRequest {
+    /// A request to speak `text` with `voice_id`.
+    pub fn speak(
+        model: impl Into<String>,
+        text: impl Into<String>,
+        voice_id: impl Into<String>,
+    ) -> T2aRequest {
+        let voice = VoiceSetting {
+            voice_id: Some(voice_id.into()),
+            ..VoiceSetting::default()
+        };
+        T2aRequest {
+            model: model.into(),
+            text: text.into(),
+            voice_setting: Some(voice),
+            ..T2aRequest::default()
+        }
+    }
 }
 
 /// T2A `voice_setting`.
