@@ -117,7 +117,7 @@ async fn webhooks_in_every_shape_with_retries_and_a_hanging_receiver() {
         ..MonitorConfig::default()
     };
     let monitor = Monitor::new(config).unwrap();
-    let alerting = monitor.spawn_alerting(vec![]);
+    let alerting = monitor.spawn_alerting(vec![]).unwrap();
     burst(&monitor, 12);
     wait_for("six receivers", || {
         received.posts.lock().unwrap().len() >= 6
@@ -211,7 +211,7 @@ async fn robots_that_answer_200_with_an_error_are_retried() {
         ..MonitorConfig::default()
     };
     let monitor = Monitor::new(config).unwrap();
-    let alerting = monitor.spawn_alerting(vec![]);
+    let alerting = monitor.spawn_alerting(vec![]).unwrap();
     burst(&monitor, 11);
     wait_for("the robot", || !received.posts.lock().unwrap().is_empty()).await;
     assert_eq!(
@@ -307,7 +307,7 @@ async fn email_over_smtp() {
         ..MonitorConfig::default()
     };
     let monitor = Monitor::new(config).unwrap();
-    let alerting = monitor.spawn_alerting(vec![]);
+    let alerting = monitor.spawn_alerting(vec![]).unwrap();
     monitor.record(&Event {
         trace_id: Some("bal-1"),
         ..Event::attempt(

@@ -3,7 +3,7 @@
 
 use minimax_errors::validate::ChatRequest;
 use minimax_errors::{Endpoint, ErrorCode};
-use minimax_guard::monitor::{Monitor, MonitorConfig, metrics};
+use minimax_guard::monitor::{Monitor, MonitorConfig};
 use minimax_guard::{ApiKey, MiniMaxClient, RetryConfig};
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
 use std::time::Duration;
@@ -16,7 +16,6 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
-    metrics::serve(addr).unwrap();
 
     let scenario = Scenario::new(1).with(EndpointFaults::on(Some(Endpoint::Chat)).sequence([
         Action::Code(ErrorCode::RATE_LIMIT),
@@ -94,4 +93,5 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }
     assert!(!text.contains(DEMO_KEY));
+    alerting.stop();
 }

@@ -578,7 +578,11 @@ impl Monitor {
             window_secs: rule.window_secs,
             first_seen_ms: first,
             last_seen_ms: last,
-            sample_trace_ids: samples.into_iter().take(5).map(|(_, t)| t).collect(),
+            sample_trace_ids: samples
+                .into_iter()
+                .take(5)
+                .map(|(_, t)| minimax_errors::scrub::scrub_text(&t).into_owned())
+                .collect(),
             at_ms: now_ms,
         }
     }
@@ -613,10 +617,17 @@ impl Monitor {
         view
     }
 
-    /// Starts evaluating the rules in the background and sending alerts to the configured sinks
-    /// (plus `extra` sinks). Needs a tokio runtime.
-    pub fn spawn_alerting(&self, extra: Vec<Arc<dyn sinks::AlertSink>>) -> sinks::Alerting {
-        sinks::Alerting::spawn(self.clone(), extra)
+    /// Starts the background work: evaluating the rules and sending alerts to the configured
+    /// sinks (plus `extra` sinks), and serving `/metrics` when `metrics_addr` is set. Needs a
+    /// tokio runtime; fails only if the metrics address cannot be served.
+    pub fn spawn_alerting(
+        &self,
+        extra: Vec<Arc<dyn sinks::AlertSink>>,
+    ) -> Result<sinks::Alerting, String> {
+        if let Some(addr) = self.inner.config.metrics_addr {
+            metrics::serve(addr)?;
+        }
+        Ok(sinks::Alerting::spawn(self.clone(), extra))
     }
 }
 
