@@ -29,11 +29,14 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
     )
     .await
     .unwrap();
-    let monitor = Monitor::new(MonitorConfig {
+    // The configured address is served by the monitor's background work.
+    let config = MonitorConfig {
         rules: vec![],
+        metrics_addr: Some(addr),
         ..MonitorConfig::default()
-    })
-    .unwrap();
+    };
+    let monitor = Monitor::new(config).unwrap();
+    let alerting = monitor.spawn_alerting(vec![]).unwrap();
     let retry = RetryConfig {
         strategy: minimax_errors::policy::DelayStrategy::FullJitter {
             base: Duration::from_millis(1),
