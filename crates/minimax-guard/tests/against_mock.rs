@@ -236,7 +236,7 @@ mod limits {
         let scenario = Scenario::new(3).with(
             EndpointFaults::on(Some(Endpoint::Chat))
                 .sequence([Action::Code(ErrorCode::RATE_LIMIT); 20])
-                .latency(150, 150),
+                .latency(300, 300),
         );
         let server = mock(scenario).await;
         let retry = RetryConfig {
@@ -246,7 +246,8 @@ mod limits {
         let started = Instant::now();
         let error = client(&server, retry).chat(&chat()).await.unwrap_err();
         let elapsed = started.elapsed();
-        assert!(elapsed < Duration::from_millis(800), "{elapsed:?}");
+        // Without the deadline: 6 attempts of 300 ms and the waits, about two seconds.
+        assert!(elapsed < Duration::from_millis(1200), "{elapsed:?}");
         assert_eq!(failure(&error).stopped, StopReason::DeadlineReached);
         // A stall is cut at the deadline too.
         let stall = once(Endpoint::Chat, [Action::Stall]);

@@ -376,9 +376,13 @@ mod accounts {
         .iter()
         .map(Answer::code)
         .collect();
+        // The previous window held 2, so this one may hold 3 (2 × 1.5); were the machine so slow
+        // that a whole window passed in between, the floor (2) applies instead.
+        let refused = codes.iter().filter(|c| **c == Some(2045)).count();
+        assert!((1..=2).contains(&refused), "{codes:?}");
         assert_eq!(
-            codes.iter().filter(|c| **c == Some(2045)).count(),
-            1,
+            codes.iter().filter(|c| **c == Some(0)).count(),
+            4 - refused,
             "{codes:?}"
         );
 
