@@ -2,7 +2,7 @@
 //! validation on by default.
 
 use crate::error::{CallFailure, Cause, GuardError, StopReason};
-use crate::executor::{Attempt, Done, Guard, RawResponse, RetryConfig};
+use crate::executor::{Attempt, Completed, Done, Guard, RawResponse, RetryConfig};
 use crate::key::ApiKey;
 use crate::transport::{TransportFailure, TransportKind};
 use crate::types::{
@@ -172,8 +172,10 @@ impl MiniMaxClient {
 
     /// Chat on the native endpoint.
     pub async fn chat(&self, request: &ChatRequest) -> Result<Reply<ChatCompletion>, GuardError> {
-        self.call_json(Endpoint::Chat, Some(Api::Chat), request)
-            .await
+        let completed = self
+            .send_json(Endpoint::Chat, Some(Api::Chat), request)
+            .await?;
+        typed(Endpoint::Chat, completed, parse_body::<ChatCompletion>)
     }
 
     /// Chat on the OpenAI-compatible endpoint.
@@ -181,8 +183,14 @@ impl MiniMaxClient {
         &self,
         request: &ChatRequest,
     ) -> Result<Reply<ChatCompletion>, GuardError> {
-        self.call_json(Endpoint::ChatCompatible, Some(Api::Chat), request)
-            .await
+        let completed = self
+            .send_json(Endpoint::ChatCompatible, Some(Api::Chat), request)
+            .await?;
+        typed(
+            Endpoint::ChatCompatible,
+            completed,
+            parse_body::<ChatCompletion>,
+        )
     }
 
     /// Streamed chat (native endpoint unless `compatible`). Retries happen until the stream
@@ -207,16 +215,11 @@ impl MiniMaxClient {
 
     /// Text to speech.
     pub async fn t2a(&self, request: &T2aRequest) -> Result<Reply<Speech>, GuardError> {
-        let reply: Reply<Value> = self
-            .call_json(Endpoint::T2a, Some(Api::T2a), request)
+        let completed = self
+            .send_json(Endpoint::T2a, Some(Api::T2a), request)
             .await?;
-        let speech = speech_of(&reply.value)
-            .ok_or_else(|| unexpected(Endpoint::T2a, &reply, "data.audio is not hex audio"))?;
-        Ok(Reply {
-            value: speech,
-            attempts: reply.attempts,
-            waited: reply.waited,
-            trace_id: reply.trace_id,
+        typed(Endpoint::T2a, completed, |body| {
+            speech_of(&parse_body::<Value>(body)?)
         })
     }
 
@@ -245,8 +248,10 @@ impl MiniMaxClient {
         &self,
         request: &VoiceCloneRequest,
     ) -> Result<Reply<VoiceCloned>, GuardError> {
-        self.call_json(Endpoint::VoiceClone, Some(Api::VoiceClone), request)
-            .await
+        let completed = self
+            .send_json(Endpoint::VoiceClone, Some(Api::VoiceClone), request)
+            .await?;
+        typed(Endpoint::VoiceClone, completed, parse_body::<VoiceCloned>)
     }
 
     /// Uploads a file. Audio for `voice_clone` or `prompt_audio` is checked first (format,
@@ -286,29 +291,10 @@ impl MiniMaxClient {
                 async move { read_answer(request.send().await).await }
             })
             .await?;
-        let reply = Reply {
-            value: parse_body::<Value>(&completed.response.body),
-            attempts: completed.attempts,
-            waited: completed.waited,
-            trace_id: completed.trace_id,
-        };
-        let file = reply
-            .value
-            .as_ref()
-            .and_then(|v| serde_json::from_value::<FileObject>(v["file"].clone()).ok());
-        match file {
-            Some(file) => Ok(Reply {
-                value: file,
-                attempts: reply.attempts,
-                waited: reply.waited,
-                trace_id: reply.trace_id,
-            }),
-            None => Err(unexpected(
-                Endpoint::FileUpload,
-                &reply,
-                "no file object in the answer",
-            )),
-        }
+        typed(Endpoint::FileUpload, completed, |body| {
+            serde_json::from_value::<FileObject>(parse_body::<Value>(body)?.get("file")?.clone())
+                .ok()
+        })
     }
 
     /// Posts any JSON body to `endpoint` with the guard's retries and returns the answer.
@@ -317,7 +303,8 @@ impl MiniMaxClient {
         endpoint: Endpoint,
         body: &B,
     ) -> Result<Reply<Value>, GuardError> {
-        self.call_json(endpoint, None, body).await
+        let completed = self.send_json(endpoint, None, body).await?;
+        typed(endpoint, completed, parse_body::<Value>)
     }
 
     fn url(&self, endpoint: Endpoint) -> String {
@@ -331,23 +318,22 @@ impl MiniMaxClient {
         }
     }
 
-    async fn call_json<B, T>(
+    /// Validates (when on) and posts a JSON body with the guard's retries.
+    async fn send_json<B>(
         &self,
         endpoint: Endpoint,
         api: Option<Api>,
         body: &B,
-    ) -> Result<Reply<T>, GuardError>
+    ) -> Result<Completed, GuardError>
     where
         B: Serialize + ?Sized,
-        T: DeserializeOwned,
     {
         let value = serde_json::to_value(body)
             .map_err(|e| GuardError::Setup(format!("cannot encode the request: {e}")))?;
         self.check(api, &value)?;
         let bytes = Bytes::from(value.to_string());
         let url = self.url(endpoint);
-        let completed = self
-            .guard
+        self.guard
             .execute(endpoint, || {
                 let request = self
                     .http
@@ -356,26 +342,7 @@ impl MiniMaxClient {
                     .body(bytes.clone());
                 async move { read_answer(request.send().await).await }
             })
-            .await?;
-        let reply = Reply {
-            value: (),
-            attempts: completed.attempts,
-            waited: completed.waited,
-            trace_id: completed.trace_id.clone(),
-        };
-        match parse_body::<T>(&completed.response.body) {
-            Some(value) => Ok(Reply {
-                value,
-                attempts: reply.attempts,
-                waited: reply.waited,
-                trace_id: reply.trace_id,
-            }),
-            None => Err(unexpected(
-                endpoint,
-                &reply,
-                "the answer does not have the expected fields",
-            )),
-        }
+            .await
     }
 
     async fn stream<B, T>(
@@ -546,18 +513,31 @@ fn speech_of(value: &Value) -> Option<Speech> {
     })
 }
 
-/// A successful answer whose shape is not what the endpoint promises.
-fn unexpected<T>(endpoint: Endpoint, reply: &Reply<T>, detail: &str) -> GuardError {
-    GuardError::Failed(Box::new(CallFailure {
-        cause: Cause::Malformed {
-            malformed: MalformedKind::UnexpectedShape,
-            detail: detail.to_string(),
-            http_status: 200,
-        },
-        endpoint,
-        trace_id: reply.trace_id.clone(),
-        attempts: reply.attempts,
-        waited: reply.waited,
-        stopped: StopReason::NotRetryable,
-    }))
+/// The typed value of a successful answer; an answer whose shape is not what the endpoint
+/// promises is a failure (not retried: the same answer would come again).
+fn typed<T>(
+    endpoint: Endpoint,
+    completed: Completed,
+    parse: impl FnOnce(&[u8]) -> Option<T>,
+) -> Result<Reply<T>, GuardError> {
+    match parse(&completed.response.body) {
+        Some(value) => Ok(Reply {
+            value,
+            attempts: completed.attempts,
+            waited: completed.waited,
+            trace_id: completed.trace_id,
+        }),
+        None => Err(GuardError::Failed(Box::new(CallFailure {
+            cause: Cause::Malformed {
+                malformed: MalformedKind::UnexpectedShape,
+                detail: format!("the {endpoint} answer does not have the expected fields"),
+                http_status: completed.response.status,
+            },
+            endpoint,
+            trace_id: completed.trace_id,
+            attempts: completed.attempts,
+            waited: completed.waited,
+            stopped: StopReason::NotRetryable,
+        }))),
+    }
 }
