@@ -264,39 +264,17 @@ impl Guard {
             };
             let (failure, last) = match result {
                 Ok(Attempt::Started(stream)) => {
-                    if attempt == 0 {
-                        self.refund();
-                    }
-                    self.record(
-                        endpoint,
-                        Seen::Success,
-                        attempt,
-                        true,
-                        sent_at.elapsed(),
-                        None,
-                    );
+                    self.succeeded(endpoint, attempt, sent_at.elapsed(), None);
                     return Ok(Done::Started(stream, attempt + 1, waited));
                 }
                 Ok(Attempt::Answer(response)) => {
                     match classify(&response.body, response.status, &response.headers, endpoint) {
                         Outcome::Success(success) => {
-                            if attempt == 0 {
-                                self.refund();
-                            }
-                            let trace_id = success.trace_id.as_deref();
-                            self.record(
+                            self.succeeded(
                                 endpoint,
-                                Seen::Success,
                                 attempt,
-                                true,
                                 sent_at.elapsed(),
-                                trace_id,
-                            );
-                            tracing::debug!(
-                                endpoint = endpoint.as_str(),
-                                attempt = attempt + 1,
-                                trace_id = success.trace_id.as_deref(),
-                                "MiniMax call succeeded"
+                                success.trace_id.as_deref(),
                             );
                             return Ok(Done::Answer(Completed {
                                 trace_id: success.trace_id,
@@ -432,9 +410,25 @@ impl Guard {
         Ok(delay)
     }
 
-    fn refund(&self) {
-        self.budget.refund();
-        metrics::budget_level(self.budget.level());
+    /// A call succeeded: a first-try success refills the budget; the attempt is recorded.
+    fn succeeded(
+        &self,
+        endpoint: Endpoint,
+        attempt: u32,
+        latency: Duration,
+        trace_id: Option<&str>,
+    ) {
+        if attempt == 0 {
+            self.budget.refund();
+            metrics::budget_level(self.budget.level());
+        }
+        self.record(endpoint, Seen::Success, attempt, true, latency, trace_id);
+        tracing::debug!(
+            endpoint = endpoint.as_str(),
+            attempt = attempt + 1,
+            trace_id,
+            "MiniMax call succeeded"
+        );
     }
 
     fn remaining(&self, started: Instant) -> Option<Duration> {
