@@ -40,6 +40,8 @@ pub(crate) struct App {
     next_file_id: AtomicU64,
     next_trace: AtomicU64,
     seed: u64,
+    /// Set when the server stops, so that injected waits end at once.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl App {
@@ -54,6 +56,7 @@ impl App {
             next_file_id: AtomicU64::new(FIRST_FILE_ID),
             next_trace: AtomicU64::new(0),
             seed,
+            stopping: tokio::sync::watch::Sender::new(false),
             config,
         };
         app.reset();
@@ -76,6 +79,23 @@ impl App {
         self.next_trace.store(0, Ordering::Relaxed);
         self.stats.reset();
         self.injector.reset();
+    }
+
+    /// Ends every injected wait in progress (the server is stopping).
+    pub(crate) fn stop_waiting(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Waits `duration`, or less if the server stops; `true` if the whole time passed.
+    async fn wait(&self, duration: std::time::Duration) -> bool {
+        let mut stopping = self.stopping.subscribe();
+        if *stopping.borrow() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(duration) => true,
+            _ = stopping.changed() => false,
+        }
     }
 
     fn trace_id(&self) -> String {
@@ -147,11 +167,12 @@ impl App {
         };
 
         // The timer's resolution is a millisecond: even a zero sleep would wait for the next tick.
-        if !decision.latency.is_zero() {
-            tokio::time::sleep(decision.latency).await;
+        if !decision.latency.is_zero() && !self.wait(decision.latency).await {
+            return Err(ctx.dropped());
         }
         match decision.action {
-            Action::Stall => tokio::time::sleep(decision.stall).await,
+            Action::Stall if !self.wait(decision.stall).await => return Err(ctx.dropped()),
+            Action::Stall => {}
             Action::Code(code) => {
                 let mut response = ctx.finish(Err(Failure::code(code))).await;
                 if let Some(ms) = decision.retry_after_ms {
@@ -241,6 +262,13 @@ impl Ctx<'_> {
         self.app.stats.outcome(self.endpoint.as_str(), &outcome);
         self.log(&outcome);
         response
+    }
+
+    /// The answer to a request cut short by the server stopping: the connection drops.
+    fn dropped(&self) -> Response {
+        self.app.stats.outcome(self.endpoint.as_str(), "reset");
+        self.log("reset");
+        reply::reset(Response::new(Body::empty()))
     }
 
     fn log(&self, outcome: &str) {

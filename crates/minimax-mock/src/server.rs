@@ -17,6 +17,9 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// How long `stop` waits for requests in flight before dropping them.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A running mock server. Dropping it stops the server.
 pub struct MockServer {
     addr: SocketAddr,
@@ -85,20 +88,30 @@ impl MockServer {
         self.app.reset();
     }
 
-    /// Stops accepting, finishes requests in flight, and waits for the server to end.
+    /// Stops accepting, lets requests in flight finish (for up to two seconds; longer ones, such
+    /// as injected stalls, are dropped), and waits for the server to end.
     pub async fn stop(mut self) -> std::io::Result<()> {
+        self.app.stop_waiting();
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        match self.task.take() {
-            Some(task) => task.await.unwrap_or(Ok(())),
-            None => Ok(()),
+        let Some(mut task) = self.task.take() else {
+            return Ok(());
+        };
+        // Requests in flight may be stalls injected on purpose: give them a moment, not a minute.
+        match tokio::time::timeout(STOP_GRACE, &mut task).await {
+            Ok(finished) => finished.unwrap_or(Ok(())),
+            Err(_) => {
+                task.abort();
+                Ok(())
+            }
         }
     }
 }
 
 impl Drop for MockServer {
     fn drop(&mut self) {
+        self.app.stop_waiting();
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }

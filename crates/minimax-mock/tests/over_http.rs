@@ -897,3 +897,34 @@ mod example_files {
         );
     }
 }
+
+#[tokio::test]
+async fn stopping_does_not_wait_for_an_injected_stall() {
+    let scenario = Scenario::new(8).with(
+        EndpointFaults::on(Some(Endpoint::Chat))
+            .sequence([Action::Stall])
+            .stall_ms(60_000),
+    );
+    let server = start(config(), scenario).await;
+    let url = format!("{}/v1/text/chatcompletion_v2", server.url());
+    let stalled = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .bearer_auth(DEMO_KEY)
+            .body("{}")
+            .send()
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    server.stop().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped in {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stalled.await.unwrap().is_err(),
+        "the stalled request is dropped"
+    );
+}
