@@ -57,7 +57,7 @@ fn main() -> ExitCode {
             Some(cli::ValidateCommand::Audio(audio)) => validate::run_audio(audio, lang, &mut out),
             None => validate::run_request(args, lang, &mut out),
         },
-        Command::Mock(args) => mock::run(args, &mut out),
+        Command::Mock(args) => mock::run(args, lang, &mut out),
         Command::Demo(args) => demo::run(args, lang, &mut out),
         Command::Report(args) => report::run(args, lang, &mut out),
     };

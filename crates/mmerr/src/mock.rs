@@ -2,12 +2,13 @@
 
 use crate::cli::MockArgs;
 use anyhow::{Context, bail};
+use minimax_errors::Lang;
 use minimax_mock::{DEMO_KEY, MockConfig, MockServer, Scenario};
 use std::io::Write;
 use std::process::ExitCode;
 
 /// Serves until interrupted; prints the address and the demo key first.
-pub fn run(args: &MockArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &MockArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     if !args.addr.ip().is_loopback() && !args.allow_remote {
         bail!(
             "{} is not a loopback address; pass --allow-remote to serve beyond this machine",
@@ -39,18 +40,34 @@ pub fn run(args: &MockArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
         let server = MockServer::start(args.addr, config.clone(), scenario)
             .await
             .with_context(|| format!("cannot serve on {}", args.addr))?;
-        writeln!(out, "mmerr mock serving on {}", server.url())?;
-        if config.key(DEMO_KEY).is_some() {
-            writeln!(out, "demo key: {DEMO_KEY}")?;
-        } else {
-            writeln!(out, "keys: {} from the configuration", config.keys.len())?;
-        }
+        let url = server.url();
+        let zh = lang == Lang::Zh;
         writeln!(
             out,
-            "stats: {}/__mock/stats   reset: POST {}/__mock/reset   stop: Ctrl-C",
-            server.url(),
-            server.url()
+            "{} {url}",
+            if zh {
+                "mmerr mock 已启动："
+            } else {
+                "mmerr mock serving on"
+            }
         )?;
+        match (config.key(DEMO_KEY).is_some(), zh) {
+            (true, true) => writeln!(out, "演示 key：{DEMO_KEY}")?,
+            (true, false) => writeln!(out, "demo key: {DEMO_KEY}")?,
+            (false, true) => writeln!(out, "key：配置文件中的 {} 个", config.keys.len())?,
+            (false, false) => writeln!(out, "keys: {} from the configuration", config.keys.len())?,
+        }
+        if zh {
+            writeln!(
+                out,
+                "统计：{url}/__mock/stats   重置：POST {url}/__mock/reset   停止：Ctrl-C"
+            )?;
+        } else {
+            writeln!(
+                out,
+                "stats: {url}/__mock/stats   reset: POST {url}/__mock/reset   stop: Ctrl-C"
+            )?;
+        }
         out.flush()?;
         tokio::signal::ctrl_c()
             .await
@@ -60,7 +77,11 @@ pub fn run(args: &MockArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
             .stop()
             .await
             .context("the server did not stop cleanly")?;
-        writeln!(out, "stopped after {} requests", stats.requests)?;
+        if zh {
+            writeln!(out, "已停止，共处理 {} 个请求", stats.requests)?;
+        } else {
+            writeln!(out, "stopped after {} requests", stats.requests)?;
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

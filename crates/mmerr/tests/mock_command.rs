@@ -27,7 +27,7 @@ fn http_post(addr: &str, path: &str, body: &str) -> String {
 fn serves_logs_and_stops_on_ctrl_c() {
     let mut child = Command::cargo_bin("mmerr")
         .unwrap()
-        .args(["mock", "--addr", "127.0.0.1:0"])
+        .args(["mock", "--addr", "127.0.0.1:0", "--lang", "en"])
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
