@@ -88,6 +88,13 @@ async fn answer(response: reqwest::Response, endpoint: Endpoint) -> Answer {
     }
 }
 
+/// The code of a plain native chat request made with `key`.
+async fn chat_code(server: &MockServer, key: &str) -> Option<i64> {
+    post(server, Endpoint::Chat, Some(key), &chat_body())
+        .await
+        .code()
+}
+
 fn chat_body() -> Value {
     json!({"model": "MiniMax-M2", "messages": [{"role": "user", "content": "hello"}]})
 }
@@ -273,19 +280,9 @@ mod accounts {
         config.keys[0].rpm = Some(3);
         let server = start(config, Scenario::default()).await;
         for _ in 0..3 {
-            assert_eq!(
-                post(&server, Endpoint::Chat, Some(DEMO_KEY), &chat_body())
-                    .await
-                    .code(),
-                Some(0)
-            );
+            assert_eq!(chat_code(&server, DEMO_KEY).await, Some(0));
         }
-        assert_eq!(
-            post(&server, Endpoint::Chat, Some(DEMO_KEY), &chat_body())
-                .await
-                .code(),
-            Some(1002)
-        );
+        assert_eq!(chat_code(&server, DEMO_KEY).await, Some(1002));
         let compatible = post(
             &server,
             Endpoint::ChatCompatible,
@@ -297,12 +294,7 @@ mod accounts {
         assert_eq!(compatible.json()["error"]["type"], "rate_limit_error");
         assert!(compatible.outcome.is_retryable());
         // Another key has its own budget.
-        assert_eq!(
-            post(&server, Endpoint::Chat, Some(OTHER_KEY), &chat_body())
-                .await
-                .code(),
-            Some(0)
-        );
+        assert_eq!(chat_code(&server, OTHER_KEY).await, Some(0));
     }
 
     #[tokio::test]
@@ -356,12 +348,7 @@ mod accounts {
         config.keys[1].balance = Some(10);
         let server = start(config, Scenario::default()).await;
         for _ in 0..2 {
-            assert_eq!(
-                post(&server, Endpoint::Chat, Some(DEMO_KEY), &chat_body())
-                    .await
-                    .code(),
-                Some(0)
-            );
+            assert_eq!(chat_code(&server, DEMO_KEY).await, Some(0));
         }
         tokio::time::sleep(Duration::from_millis(1100)).await;
         let codes: Vec<_> = futures_util::future::join_all((0..4).map(|_| {
@@ -386,18 +373,8 @@ mod accounts {
             "{codes:?}"
         );
 
-        assert_eq!(
-            post(&server, Endpoint::Chat, Some(OTHER_KEY), &chat_body())
-                .await
-                .code(),
-            Some(0)
-        );
-        assert_eq!(
-            post(&server, Endpoint::Chat, Some(OTHER_KEY), &chat_body())
-                .await
-                .code(),
-            Some(0)
-        );
+        assert_eq!(chat_code(&server, OTHER_KEY).await, Some(0));
+        assert_eq!(chat_code(&server, OTHER_KEY).await, Some(0));
         let over = post(
             &server,
             Endpoint::ChatCompatible,
@@ -414,12 +391,7 @@ mod accounts {
         let mut broke = MockConfig::default();
         broke.keys[0].balance = Some(1);
         let server = start(broke, Scenario::default()).await;
-        assert_eq!(
-            post(&server, Endpoint::Chat, Some(DEMO_KEY), &chat_body())
-                .await
-                .code(),
-            Some(0)
-        );
+        assert_eq!(chat_code(&server, DEMO_KEY).await, Some(0));
         let none_left = post(
             &server,
             Endpoint::ChatCompatible,
@@ -638,12 +610,7 @@ mod requests {
                 post_raw(&server, Endpoint::ChatCompatible, Some(DEMO_KEY), body).await;
             assert_eq!((compatible.status, compatible.code()), (400, Some(2013)));
         }
-        assert_eq!(
-            post(&server, Endpoint::Chat, Some(DEMO_KEY), &chat_body())
-                .await
-                .code(),
-            Some(0)
-        );
+        assert_eq!(chat_code(&server, DEMO_KEY).await, Some(0));
     }
 }
 
