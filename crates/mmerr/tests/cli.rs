@@ -19,6 +19,12 @@ fn mmerr() -> Command {
     cmd
 }
 
+/// Runs the command, checks its exit status, and parses what it printed as JSON.
+fn json_output(cmd: &mut Command, status: i32) -> serde_json::Value {
+    let out = cmd.assert().code(status).get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
 fn stdout_of(cmd: &mut Command) -> String {
     String::from_utf8(cmd.output().unwrap().stdout).unwrap()
 }
@@ -111,14 +117,7 @@ mod explain {
             predicate::str::is_match(r"^mmerr: 424242 is not a known MiniMax code; [^\n]+\n$")
                 .unwrap(),
         );
-        let out = mmerr()
-            .args(["explain", "424242", "--json"])
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let v = json_output(mmerr().args(["explain", "424242", "--json"]), 1);
         assert_eq!(
             (v["known"].clone(), v["category"].clone()),
             (false.into(), "unknown".into())
@@ -234,15 +233,7 @@ mod check {
             b"HTTP/2 529\r\ncontent-type: application/json\r\ntrace-id: hdr-1\r\n\r\n{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy (2064)\"}}",
         )
         .unwrap();
-        let out = mmerr()
-            .args(["check", "--json"])
-            .arg(file.path())
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let v = json_output(mmerr().args(["check", "--json"]).arg(file.path()), 1);
         assert_eq!(v["result"]["outcome"], "api_error");
         assert_eq!(v["result"]["code"], 2064);
         assert_eq!(v["result"]["http_status"], 529);
@@ -357,15 +348,12 @@ mod validate {
     #[test]
     fn json_output_and_chinese() {
         let body = r#"{"file_id":1,"voice_id":"short"}"#;
-        let out = mmerr()
-            .args(["validate", "--api", "voice-clone", "--json"])
-            .write_stdin(body)
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let v = json_output(
+            mmerr()
+                .args(["validate", "--api", "voice-clone", "--json"])
+                .write_stdin(body),
+            1,
+        );
         assert_eq!(v["valid"], false);
         assert_eq!(v["violations"][0]["field"], "voice_id");
         assert_eq!(v["violations"][0]["code"], 2013);
@@ -482,14 +470,7 @@ mod demo {
 
     #[test]
     fn demo_sends_requests_through_the_guard_and_sums_up() {
-        let out = mmerr()
-            .args(["demo", "--requests", "100", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let s: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let s = json_output(mmerr().args(["demo", "--requests", "100", "--json"]), 0);
         let n = |k: &str| s[k].as_u64().unwrap();
         assert_eq!(n("requests"), 100);
         assert_eq!(n("succeeded_first_try") + n("recovered") + n("failed"), 100);
@@ -577,22 +558,19 @@ mod report {
     #[test]
     fn json_and_time_range() {
         let file = log_file();
-        let out = mmerr()
-            .args([
-                "report",
-                "--json",
-                "--since",
-                "2026-11-27T05:00:00Z",
-                "--until",
-                "2026-11-27T06:05:30Z",
-            ])
-            .arg(file.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let v = json_output(
+            mmerr()
+                .args([
+                    "report",
+                    "--json",
+                    "--since",
+                    "2026-11-27T05:00:00Z",
+                    "--until",
+                    "2026-11-27T06:05:30Z",
+                ])
+                .arg(file.path()),
+            0,
+        );
         assert_eq!(
             (
                 v["events"].as_u64(),
@@ -659,15 +637,7 @@ mod report {
         let mut junk = tempfile::NamedTempFile::new().unwrap();
         junk.write_all(&[0xff, 0x00, 0xfe, b'\n', 0x80, 0x81])
             .unwrap();
-        let out = mmerr()
-            .args(["report", "--json"])
-            .arg(junk.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let v = json_output(mmerr().args(["report", "--json"]).arg(junk.path()), 0);
         assert_eq!(v["malformed"], 2);
     }
 }
