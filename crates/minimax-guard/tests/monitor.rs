@@ -355,3 +355,49 @@ fn the_shipped_example_configuration_loads() {
             .is_some_and(|e| !format!("{e:?}").contains("app-password"))
     );
 }
+
+#[test]
+fn a_code_counts_in_the_category_its_endpoint_gives_it() {
+    let rule = AlertRule {
+        name: "throttled".into(),
+        category: Some("throttling".into()),
+        threshold: 2,
+        ..AlertRule::default()
+    };
+    let m = monitor(vec![rule]);
+    // 1039 on chat is a request error: no throttling alert, however many.
+    for i in 0..5 {
+        m.record_at(
+            &Event::attempt(Endpoint::Chat, code(ErrorCode::TOKEN_LIMIT), 1, true),
+            T0 + i,
+        );
+    }
+    assert!(m.evaluate_at(T0 + 100).is_empty());
+    // 1039 on T2A is the TPM throttle.
+    for i in 0..3 {
+        m.record_at(
+            &Event::attempt(Endpoint::T2a, code(ErrorCode::TOKEN_LIMIT), 1, false),
+            T0 + 200 + i,
+        );
+    }
+    let alerts = m.evaluate_at(T0 + 300);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].count, 3);
+    // The summary still shows one 1039 row holding both.
+    assert_eq!(m.summary_at(T0 + 400).error_breakdown["1039"], 8);
+}
+
+#[test]
+fn each_code_alert_on_t2a_speaks_of_the_throttle() {
+    let m = monitor(AlertRule::defaults());
+    for i in 0..11 {
+        m.record_at(
+            &Event::attempt(Endpoint::T2a, code(ErrorCode::TOKEN_LIMIT), 1, false),
+            T0 + i,
+        );
+    }
+    let alerts = m.evaluate_at(T0 + 500);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].meaning.en, "tokens per minute (TPM) rate limit");
+    assert_eq!(alerts[0].severity, minimax_errors::LogLevel::Warn);
+}

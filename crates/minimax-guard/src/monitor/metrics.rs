@@ -14,7 +14,7 @@ pub(crate) fn record(event: &Event<'_>) {
         None => event.seen.label().into(),
     };
     metrics::counter!("minimax_requests_total", "endpoint" => endpoint, "outcome" => outcome.clone()).increment(1);
-    if let Some(category) = event.seen.category() {
+    if let Some(category) = super::outcome::category(event.seen, event.endpoint) {
         metrics::counter!("minimax_errors_total", "endpoint" => endpoint, "code" => outcome, "category" => category.as_str())
             .increment(1);
     }

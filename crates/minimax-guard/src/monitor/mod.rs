@@ -395,7 +395,8 @@ impl Monitor {
                         .insert("other".to_string(), n - tracked);
                 }
             } else {
-                summary.error_breakdown.insert(name(o), *n);
+                // Two slots share a label when a code has an endpoint-specific meaning.
+                *summary.error_breakdown.entry(name(o)).or_default() += n;
             }
         }
         for (per_outcome, target) in [
@@ -407,7 +408,7 @@ impl Monitor {
                 .enumerate()
                 .filter(|(o, n)| **n > 0 && at(*o) != Some(Seen::Success))
             {
-                target.insert(name(o), *n);
+                *target.entry(name(o)).or_default() += n;
             }
         }
         summary.total_errors = summary.error_breakdown.values().sum();
@@ -492,17 +493,20 @@ impl Monitor {
         last: u64,
         now_ms: u64,
     ) -> Alert {
-        let single = match group {
-            [only] => at(*only),
+        let slot = match group {
+            [only] => Some(*only),
             _ => None,
         };
+        let single = slot.and_then(at);
         let code = rule.code.or(match single {
             Some(Seen::Code(code)) => Some(code.as_i64()),
             _ => None,
         });
+        // The slot's own row: the endpoint-specific meaning where the slot is one.
+        let slot_info = slot.and_then(outcome::info_at);
         let (meaning, solution) = match (code, single, &rule.category) {
             (Some(code), _, _) => {
-                let info = ErrorCode::new(code).info();
+                let info = slot_info.unwrap_or_else(|| ErrorCode::new(code).info());
                 (
                     text(info.message.zh, info.message.en),
                     text(info.solution.zh, info.solution.en),
@@ -568,7 +572,7 @@ impl Monitor {
         Alert {
             rule: rule.name.clone(),
             status,
-            severity: rule.severity_for(single),
+            severity: rule.severity_for(slot),
             code,
             category: rule.category.clone(),
             meaning,

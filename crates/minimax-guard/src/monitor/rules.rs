@@ -2,7 +2,7 @@
 //! raises one alert, a "resolved" notice follows when it stops, and a cooldown keeps a flapping
 //! error from alerting again and again (the seed alerted on every error after the tenth, forever).
 
-use super::outcome::{OUTCOMES, Seen, at};
+use super::outcome::{OUTCOMES, Seen, at, category_at, info_at};
 use minimax_errors::{Category, ErrorCode, Lang, LogLevel, catalog};
 use serde::{Deserialize, Serialize};
 
@@ -104,28 +104,27 @@ impl AlertRule {
             .as_deref()
             .and_then(|c| c.parse::<Category>().ok());
         let wanted: Vec<usize> = errors
-            .filter(|&i| match (self.code, category, at(i)) {
-                (Some(code), _, seen) => seen == Some(Seen::Code(ErrorCode::new(code))),
-                (None, Some(category), Some(seen)) => seen.category() == Some(category),
-                (None, Some(category), None) => category == Category::Unknown,
-                (None, None, _) => true,
+            .filter(|&i| match (self.code, category) {
+                (Some(code), _) => at(i) == Some(Seen::Code(ErrorCode::new(code))),
+                (None, Some(category)) => category_at(i) == Some(category),
+                (None, None) => true,
             })
             .collect();
         vec![wanted]
     }
 
-    /// The severity of an alert for these outcomes.
-    pub(crate) fn severity_for(&self, seen: Option<Seen>) -> LogLevel {
+    /// The severity of an alert about `slot` (one outcome) or about the rule's whole group.
+    pub(crate) fn severity_for(&self, slot: Option<usize>) -> LogLevel {
         if let Some(severity) = self.severity {
             return severity;
         }
         match (
-            seen,
+            slot.and_then(info_at),
             self.category
                 .as_deref()
                 .and_then(|c| c.parse::<Category>().ok()),
         ) {
-            (Some(Seen::Code(code)), _) => code.info().log_level,
+            (Some(info), _) => info.log_level,
             (_, Some(category)) => catalog::entries()
                 .filter(|i| i.category == category)
                 .map(|i| i.log_level)

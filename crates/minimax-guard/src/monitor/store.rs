@@ -88,7 +88,7 @@ impl Shard {
     }
 
     pub(crate) fn record(&mut self, event: &Event<'_>, now_ms: u64) {
-        let outcome = index(event.seen);
+        let outcome = index(event.seen, event.endpoint);
         let endpoint = event.endpoint.index();
         let (second, minute) = (now_ms / 1000, now_ms / 60_000);
         self.totals[endpoint][outcome] += 1;
