@@ -2,9 +2,13 @@
 //! sent once (the mock's counts prove it), budgets cap amplification, deadlines hold, server
 //! hints are followed, stream errors surface, and the key never reaches a log line.
 
+mod common;
+
+use common::{chat, fast_retry};
+
 use bytes::Bytes;
 use futures_util::StreamExt;
-use minimax_errors::validate::{ChatRequest, T2aRequest, VoiceCloneRequest};
+use minimax_errors::validate::{T2aRequest, VoiceCloneRequest};
 use minimax_errors::{Endpoint, ErrorCode, catalog};
 use minimax_guard::{
     ApiKey, BudgetConfig, Cause, GuardError, MiniMaxClient, MiniMaxRetryMiddleware, RetryConfig,
@@ -12,16 +16,6 @@ use minimax_guard::{
 };
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
 use std::time::{Duration, Instant};
-
-fn fast_retry() -> RetryConfig {
-    RetryConfig {
-        strategy: minimax_errors::policy::DelayStrategy::FullJitter {
-            base: Duration::from_millis(5),
-            cap: Duration::from_millis(40),
-        },
-        ..RetryConfig::default()
-    }
-}
 
 async fn mock(scenario: Scenario) -> MockServer {
     mock_with(MockConfig::default(), scenario).await
@@ -41,10 +35,6 @@ fn client(server: &MockServer, retry: RetryConfig) -> MiniMaxClient {
         .seed(11)
         .build()
         .unwrap()
-}
-
-fn chat() -> ChatRequest {
-    ChatRequest::user("MiniMax-M2", "hello")
 }
 
 fn speech(voice: &str) -> T2aRequest {

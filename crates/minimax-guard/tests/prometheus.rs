@@ -1,12 +1,14 @@
 //! `/metrics` served by the Prometheus exporter, fed by a client wired to a monitor and talking
 //! to the mock. Alone in its binary: the exporter is the process-wide recorder.
 
-use minimax_errors::validate::ChatRequest;
+mod common;
+
+use common::{chat, fast_retry};
+
 use minimax_errors::{Endpoint, ErrorCode};
 use minimax_guard::monitor::{Monitor, MonitorConfig};
-use minimax_guard::{ApiKey, MiniMaxClient, RetryConfig};
+use minimax_guard::{ApiKey, MiniMaxClient};
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_calls_show_up_in_metrics_and_the_summary() {
@@ -37,13 +39,7 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
     };
     let monitor = Monitor::new(config).unwrap();
     let alerting = monitor.spawn_alerting(vec![]).unwrap();
-    let retry = RetryConfig {
-        strategy: minimax_errors::policy::DelayStrategy::FullJitter {
-            base: Duration::from_millis(1),
-            cap: Duration::from_millis(5),
-        },
-        ..RetryConfig::default()
-    };
+    let retry = fast_retry();
     let client = MiniMaxClient::builder()
         .base_url(server.url())
         .api_key(ApiKey::new(DEMO_KEY))
@@ -51,7 +47,7 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
         .monitor(monitor.clone())
         .build()
         .unwrap();
-    let request = ChatRequest::user("MiniMax-M2", "hi");
+    let request = chat();
     assert_eq!(client.chat(&request).await.unwrap().attempts, 2);
     assert_eq!(
         client.chat(&request).await.unwrap_err().code(),

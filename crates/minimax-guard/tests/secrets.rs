@@ -2,25 +2,13 @@
 //! tracing caches per-callsite interest process-wide, so a scoped subscriber must not share the
 //! process with tests running in parallel threads without one.
 
-use minimax_errors::validate::ChatRequest;
+mod common;
+
+use common::{chat, fast_retry};
+
 use minimax_errors::{Endpoint, ErrorCode};
-use minimax_guard::{ApiKey, MiniMaxClient, RetryConfig};
+use minimax_guard::{ApiKey, MiniMaxClient};
 use minimax_mock::{Action, EndpointFaults, MockConfig, MockServer, Scenario};
-use std::time::Duration;
-
-fn chat() -> ChatRequest {
-    ChatRequest::user("MiniMax-M2", "hello")
-}
-
-fn fast_retry() -> RetryConfig {
-    RetryConfig {
-        strategy: minimax_errors::policy::DelayStrategy::FullJitter {
-            base: Duration::from_millis(5),
-            cap: Duration::from_millis(40),
-        },
-        ..RetryConfig::default()
-    }
-}
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
