@@ -31,6 +31,7 @@ mod lang;
 pub mod policy;
 mod report;
 pub mod scrub;
+pub mod sse;
 pub mod validate;
 
 pub use catalog::{CodeInfo, LogLevel, Requirement, RetryConfig, Source};

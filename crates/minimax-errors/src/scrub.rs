@@ -25,6 +25,8 @@ static SECRET_PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)(?P<keep>\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}",
         r"|\bsk-[A-Za-z0-9_-]{16,}",
+        // MiniMax's own prefixes, even glued to the text before them.
+        r"|sk-(?:api|cp)-[A-Za-z0-9_-]{8,}",
         r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
         r#"|(?P<keep2>\b(?:api[_-]?key|secret|token|password|authorization|x-api-key)\b["']?\s*[:=]\s*["']?(?:bearer\s+)?)[^\s"',;&}]{6,}"#,
     ))

@@ -4,19 +4,19 @@
 use crate::error::{CallFailure, Cause, GuardError, StopReason};
 use crate::executor::{Attempt, Completed, Done, Guard, RawResponse, RetryConfig};
 use crate::key::ApiKey;
+use crate::stream::{self, EventStream};
 use crate::transport::{TransportFailure, TransportKind};
 use crate::types::{
     ChatChunk, ChatCompletion, FileObject, Reply, Speech, SpeechChunk, VoiceCloned,
 };
 use bytes::Bytes;
-use eventsource_stream::Eventsource;
-use futures_util::stream::{self, BoxStream, StreamExt};
-use minimax_errors::classify::{MalformedKind, Outcome, classify};
+use futures_util::stream::StreamExt;
+use minimax_errors::classify::MalformedKind;
 use minimax_errors::validate::audio::{AudioPurpose, read_audio, validate_audio};
 use minimax_errors::validate::{
     Api, ChatRequest, T2aRequest, Validation, VoiceCloneRequest, validate_value,
 };
-use minimax_errors::{Endpoint, scrub};
+use minimax_errors::{Dialect, Endpoint};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -26,9 +26,6 @@ use std::time::Duration;
 pub const INTERNATIONAL: &str = "https://api.minimax.io";
 /// MiniMax's mainland China API.
 pub const CHINA: &str = "https://api.minimaxi.com";
-
-/// A stream of typed events that ends at the first error, which it yields typed.
-pub type EventStream<T> = BoxStream<'static, Result<T, GuardError>>;
 
 /// Builds a [`MiniMaxClient`].
 #[derive(Debug, Clone)]
@@ -71,7 +68,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Timeout of each attempt (default 60 s).
+    /// Timeout of each attempt (default 60 s). For a stream, the longest wait for its next
+    /// bytes: a stream may last longer than this as long as it keeps sending.
     pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.timeout = timeout;
         self
@@ -122,7 +120,7 @@ impl ClientBuilder {
         headers.insert(http::header::AUTHORIZATION, auth);
         let http = reqwest::Client::builder()
             .default_headers(headers)
-            .timeout(self.timeout)
+            .read_timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(concat!("minimax-guard/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -143,6 +141,7 @@ impl ClientBuilder {
         };
         Ok(MiniMaxClient {
             http,
+            timeout: self.timeout,
             base_url: self.base_url,
             guard,
             validate: self.validate,
@@ -154,6 +153,8 @@ impl ClientBuilder {
 #[derive(Debug, Clone)]
 pub struct MiniMaxClient {
     http: reqwest::Client,
+    /// Each plain attempt's whole time (streams are bounded per read instead).
+    timeout: Duration,
     base_url: String,
     guard: Guard,
     validate: bool,
@@ -193,17 +194,17 @@ impl MiniMaxClient {
         )
     }
 
-    /// Streamed chat (native endpoint unless `compatible`). Retries happen until the stream
-    /// starts; an error event mid-stream ends the stream with a typed error.
+    /// Streamed chat on the native or the OpenAI-compatible endpoint. Retries happen until the
+    /// first event reaches the caller; an error event mid-stream, or a stream that stops
+    /// without its end marker, ends the stream with a typed error.
     pub async fn chat_stream(
         &self,
         request: &ChatRequest,
-        compatible: bool,
+        dialect: Dialect,
     ) -> Result<EventStream<ChatChunk>, GuardError> {
-        let endpoint = if compatible {
-            Endpoint::ChatCompatible
-        } else {
-            Endpoint::Chat
+        let endpoint = match dialect {
+            Dialect::Native => Endpoint::Chat,
+            Dialect::Compatible => Endpoint::ChatCompatible,
         };
         let mut request = request.clone();
         request.stream = Some(true);
@@ -287,7 +288,7 @@ impl MiniMaxClient {
                         reqwest::multipart::Part::stream(bytes.clone())
                             .file_name(filename.to_string()),
                     );
-                let request = self.http.post(&url).multipart(form);
+                let request = self.http.post(&url).timeout(self.timeout).multipart(form);
                 async move { read_answer(request.send().await).await }
             })
             .await?;
@@ -338,6 +339,7 @@ impl MiniMaxClient {
                 let request = self
                     .http
                     .post(&url)
+                    .timeout(self.timeout)
                     .header(http::header::CONTENT_TYPE, "application/json")
                     .body(bytes.clone());
                 async move { read_answer(request.send().await).await }
@@ -362,6 +364,8 @@ impl MiniMaxClient {
         let bytes = Bytes::from(value.to_string());
         let url = self.url(endpoint);
         let run = self.guard.run(endpoint, || {
+            // No total timeout: a stream may run for minutes; the client's read timeout bounds
+            // each wait for the next bytes instead.
             let request = self
                 .http
                 .post(&url)
@@ -379,100 +383,34 @@ impl MiniMaxClient {
                         .and_then(|v| v.to_str().ok())
                         .is_some_and(|t| t.contains("text/event-stream"));
                 if is_stream {
-                    Ok(Attempt::Started(response))
+                    stream::open(response, endpoint).await
                 } else {
                     read_answer(Ok(response)).await.map(Attempt::Answer)
                 }
             }
         });
-        let (response, attempts, waited) = match run.await {
-            Ok(Done::Started(response, attempts, waited)) => (response, attempts, waited),
+        match run.await {
+            Ok(Done::Started(open, attempts, waited)) => Ok(stream::typed(
+                open,
+                stream::StreamContext {
+                    endpoint,
+                    attempts,
+                    waited,
+                },
+                parse,
+            )),
             // A plain answer to a stream request: a single event.
             Ok(Done::Answer(completed)) => {
                 let body = String::from_utf8_lossy(&completed.response.body).into_owned();
-                return Ok(stream::iter(parse(&body).map(Ok)).boxed());
+                Ok(futures_util::stream::iter(parse(&body).map(Ok)).boxed())
             }
-            Err((error, _)) => return Err(error),
-        };
-        let trace_id = response
-            .headers()
-            .get("trace-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let events = response.bytes_stream().eventsource();
-        let failure = move |cause: Cause, trace: Option<String>| {
-            GuardError::Failed(Box::new(CallFailure {
-                cause,
-                endpoint,
-                trace_id: trace.or_else(|| trace_id.clone()),
-                attempts,
-                waited,
-                stopped: StopReason::NotRetryable,
-            }))
-        };
-        // Ends after the first error: `scan` stops at `None`.
-        let typed = events
-            .scan(false, move |failed, event| {
-                if *failed {
-                    return futures_util::future::ready(None);
-                }
-                let item = match event {
-                    Err(e) => Some(Err(failure(
-                        Cause::Transport(TransportFailure {
-                            kind: TransportKind::ConnectionLost,
-                            detail: e.to_string(),
-                        }),
-                        None,
-                    ))),
-                    Ok(event) if event.data.trim() == "[DONE]" || event.data.trim().is_empty() => {
-                        None
-                    }
-                    Ok(event) => match classify(event.data.as_bytes(), 200, &(), endpoint) {
-                        Outcome::Success(_) if event.event != "error" => match parse(&event.data) {
-                            Some(value) => Some(Ok(value)),
-                            None => Some(Err(failure(
-                                Cause::Malformed {
-                                    malformed: MalformedKind::UnexpectedShape,
-                                    detail: "an event does not have the expected fields"
-                                        .to_string(),
-                                    http_status: 200,
-                                },
-                                None,
-                            ))),
-                        },
-                        Outcome::ApiError(e) => Some(Err(failure(
-                            Cause::Api {
-                                code: e.code,
-                                server_message: scrub::scrub_text(&e.server_message).into_owned(),
-                                http_status: 200,
-                            },
-                            e.trace_id.clone(),
-                        ))),
-                        Outcome::Malformed(m) => Some(Err(failure(
-                            Cause::Malformed {
-                                malformed: m.kind,
-                                detail: m.detail,
-                                http_status: 200,
-                            },
-                            None,
-                        ))),
-                        Outcome::Success(_) => Some(Err(failure(
-                            Cause::Malformed {
-                                malformed: MalformedKind::UnexpectedShape,
-                                detail: "an error event without a code".to_string(),
-                                http_status: 200,
-                            },
-                            None,
-                        ))),
-                    },
-                };
-                *failed = matches!(item, Some(Err(_)));
-                futures_util::future::ready(Some(item))
-            })
-            .filter_map(futures_util::future::ready);
-        Ok(typed.boxed())
+            Err((error, _)) => Err(error),
+        }
     }
 }
+
+/// The largest answer read whole (a T2A answer of five minutes of audio is about 10 MB of hex).
+pub const MAX_ANSWER_BYTES: usize = 64 << 20;
 
 /// Reads a whole answer, or describes the transport failure: the step between reqwest and
 /// [`Guard::execute`] for callers who build their own requests.
@@ -482,14 +420,29 @@ pub async fn read_answer(
     let response = sent.map_err(|e| TransportFailure::from_reqwest(&e))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| TransportFailure::from_reqwest(&e))?;
+    let too_large = || TransportFailure {
+        kind: TransportKind::TooLarge,
+        detail: format!("the answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20),
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    let mut chunks = response.bytes_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| TransportFailure::from_reqwest(&e))?;
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
     Ok(RawResponse {
         status,
         headers,
-        body,
+        body: body.freeze(),
     })
 }
 

@@ -2,7 +2,7 @@
 //! how many attempts were made and how long was waited, and why retrying stopped.
 
 use crate::transport::TransportFailure;
-use minimax_errors::classify::MalformedKind;
+use minimax_errors::classify::{MalformedKind, Outcome};
 use minimax_errors::validate::Validation;
 use minimax_errors::{CodeInfo, Endpoint, ErrorCode, ErrorReport, Lang};
 use serde::Serialize;
@@ -23,6 +23,8 @@ pub enum StopReason {
     BudgetExhausted,
     /// The server said not to retry (`x-should-retry: false`).
     ServerSaidNo,
+    /// A stream failed after its first events reached the caller: it cannot be taken back.
+    StreamStarted,
 }
 
 impl fmt::Display for StopReason {
@@ -33,6 +35,7 @@ impl fmt::Display for StopReason {
             StopReason::DeadlineReached => "deadline reached",
             StopReason::BudgetExhausted => "retry budget exhausted",
             StopReason::ServerSaidNo => "server said not to retry",
+            StopReason::StreamStarted => "stream already started",
         })
     }
 }
@@ -61,6 +64,26 @@ pub enum Cause {
     },
     /// No complete answer arrived.
     Transport(TransportFailure),
+}
+
+impl Cause {
+    /// The cause behind a failed outcome (`None` for a success). Server text is already
+    /// scrubbed by the classifier.
+    pub fn from_outcome(outcome: Outcome) -> Option<Cause> {
+        match outcome {
+            Outcome::Success(_) => None,
+            Outcome::ApiError(error) => Some(Cause::Api {
+                code: error.code,
+                server_message: error.server_message,
+                http_status: error.http_status,
+            }),
+            Outcome::Malformed(bad) => Some(Cause::Malformed {
+                malformed: bad.kind,
+                detail: bad.detail,
+                http_status: bad.http_status,
+            }),
+        }
+    }
 }
 
 /// A call that failed for good.

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 use minimax_errors::classify::{Outcome, classify};
 use minimax_errors::policy::DelayStrategy;
-use minimax_errors::{Category, Endpoint, ErrorCode, LogLevel, RetryConfig as CodeRetry, scrub};
+use minimax_errors::{Category, Endpoint, ErrorCode, LogLevel, RetryConfig as CodeRetry};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -283,10 +283,7 @@ impl Guard {
                                 waited,
                             }));
                         }
-                        outcome => (
-                            attempt_failure(outcome, &response.headers, endpoint),
-                            Some(response),
-                        ),
+                        outcome => (attempt_failure(outcome, &response.headers), Some(response)),
                     }
                 }
                 Err(transport) => (
@@ -438,41 +435,39 @@ impl Guard {
     }
 }
 
-fn attempt_failure(outcome: Outcome, headers: &HeaderMap, endpoint: Endpoint) -> AttemptFailure {
+fn attempt_failure(outcome: Outcome, headers: &HeaderMap) -> AttemptFailure {
     let hints = ServerHints::from_headers(headers, SystemTime::now());
-    match outcome {
+    let trace_id = outcome.trace_id().map(str::to_string);
+    let (retry, throttling, ambiguous, level) = match &outcome {
         Outcome::ApiError(error) => {
             let info = error.info();
-            AttemptFailure {
-                retry: info.retry,
-                throttling: info.category == Category::Throttling,
-                ambiguous: error.code == ErrorCode::TIMEOUT,
-                level: info.log_level,
-                trace_id: error.trace_id.clone(),
-                hints,
-                cause: Cause::Api {
-                    code: error.code,
-                    server_message: scrub::scrub_text(&error.server_message).into_owned(),
-                    http_status: error.http_status,
-                },
-            }
+            let throttling = info.category == Category::Throttling;
+            (
+                info.retry,
+                throttling,
+                error.code == ErrorCode::TIMEOUT,
+                info.log_level,
+            )
         }
-        Outcome::Malformed(bad) => AttemptFailure {
-            retry: bad.is_retryable().then_some(TRANSIENT),
-            throttling: bad.http_status == 429,
-            ambiguous: bad.is_retryable(),
-            level: LogLevel::Warn,
-            trace_id: bad.trace_id.clone(),
-            hints,
-            cause: Cause::Malformed {
-                malformed: bad.kind,
-                detail: bad.detail,
-                http_status: bad.http_status,
-            },
-        },
-        Outcome::Success(_) => {
-            unreachable!("successes return before failures are built (endpoint {endpoint})")
-        }
+        Outcome::Malformed(bad) => (
+            bad.is_retryable().then_some(TRANSIENT),
+            bad.http_status == 429,
+            bad.is_retryable(),
+            LogLevel::Warn,
+        ),
+        Outcome::Success(_) => (None, false, false, LogLevel::Info),
+    };
+    let Some(cause) = Cause::from_outcome(outcome) else {
+        unreachable!("successes return before failures are built")
+    };
+    AttemptFailure {
+        cause,
+        trace_id,
+        hints,
+        retry,
+        throttling,
+        ambiguous,
+        level,
     }
 }
 

@@ -22,21 +22,19 @@ impl ServerHints {
                 .and_then(|v| v.to_str().ok())
                 .map(str::trim)
         };
-        let millis = text("retry-after-ms")
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|ms| ms.is_finite() && *ms >= 0.0);
-        let retry_after = millis
-            .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        // A server may send anything: huge, negative, fractional or not a number at all. Every
+        // value goes through `seconds`, which never panics and caps at a day (callers cap again).
+        let retry_after = text("retry-after-ms")
+            .and_then(|v| seconds(v, 1000.0))
             .or_else(|| {
                 let value = text("retry-after")?;
                 match value.parse::<f64>() {
-                    Ok(secs) if secs.is_finite() && secs >= 0.0 => {
-                        Some(Duration::from_secs_f64(secs))
-                    }
-                    Ok(_) => None,
-                    Err(_) => httpdate::parse_http_date(value)
-                        .ok()
-                        .map(|at| at.duration_since(now).unwrap_or(Duration::ZERO)),
+                    Ok(_) => seconds(value, 1.0),
+                    Err(_) => httpdate::parse_http_date(value).ok().map(|at| {
+                        at.duration_since(now)
+                            .unwrap_or(Duration::ZERO)
+                            .min(LONGEST)
+                    }),
                 }
             });
         let should_retry = match text("x-should-retry")
@@ -52,6 +50,18 @@ impl ServerHints {
             should_retry,
         }
     }
+}
+
+/// The longest wait a hint is read as; anything longer is a server's mistake.
+const LONGEST: Duration = Duration::from_secs(24 * 3600);
+
+/// A non-negative finite number of `units` per second, as a duration of at most [`LONGEST`].
+fn seconds(value: &str, units: f64) -> Option<Duration> {
+    let number = value.parse::<f64>().ok()?;
+    if !number.is_finite() || number < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(number / units).map_or(LONGEST, |d| d.min(LONGEST)))
 }
 
 #[cfg(test)]
@@ -112,5 +122,53 @@ mod tests {
             ServerHints::from_headers(&HeaderMap::new(), now),
             ServerHints::default()
         );
+    }
+
+    #[test]
+    fn huge_values_are_capped_not_a_panic() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for (name, value) in [
+            ("retry-after", "1e20"),
+            ("retry-after", "1e308"),
+            ("retry-after-ms", "1e300"),
+            ("retry-after-ms", "18446744073709551616000"),
+            ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ] {
+            assert_eq!(
+                ServerHints::from_headers(&headers(&[(name, value)]), now).retry_after,
+                Some(LONGEST),
+                "{name}: {value}"
+            );
+        }
+        for value in ["NaN", "inf", "-0.5", "-1e20"] {
+            assert_eq!(
+                ServerHints::from_headers(&headers(&[("retry-after", value)]), now).retry_after,
+                None,
+                "{value}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_header_value_is_read_without_panicking(
+            value in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            name in proptest::sample::select(vec!["retry-after", "retry-after-ms", "x-should-retry"]),
+        ) {
+            if let Ok(value) = http::HeaderValue::from_bytes(&value) {
+                let mut map = HeaderMap::new();
+                map.insert(name, value);
+                let hints = ServerHints::from_headers(&map, SystemTime::now());
+                proptest::prop_assert!(hints.retry_after.is_none_or(|d| d <= LONGEST));
+            }
+        }
+
+        #[test]
+        fn any_number_is_read_without_panicking(number in proptest::num::f64::ANY) {
+            let mut map = HeaderMap::new();
+            map.insert("retry-after", http::HeaderValue::from_str(&number.to_string()).unwrap());
+            map.insert("retry-after-ms", http::HeaderValue::from_str(&format!("{number:e}")).unwrap());
+            let _ = ServerHints::from_headers(&map, SystemTime::now());
+        }
     }
 }

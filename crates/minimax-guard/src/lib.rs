@@ -52,13 +52,15 @@ pub mod hints;
 mod key;
 mod middleware;
 pub mod monitor;
+mod stream;
 pub mod transport;
 pub mod types;
 
 pub use budget::{BudgetConfig, RetryBudget};
-pub use client::{ClientBuilder, EventStream, MiniMaxClient, read_answer};
+pub use client::{ClientBuilder, MiniMaxClient, read_answer};
 pub use error::{CallFailure, Cause, GuardError, StopReason};
 pub use executor::{Completed, Guard, RawResponse, RetryConfig};
 pub use key::ApiKey;
 pub use middleware::MiniMaxRetryMiddleware;
+pub use stream::EventStream;
 pub use types::Reply;

@@ -22,6 +22,8 @@ pub enum TransportKind {
     InvalidUrl,
     /// The request could not be built or its body not encoded.
     Request,
+    /// The answer was larger than the client accepts (a broken or hostile server).
+    TooLarge,
 }
 
 impl TransportKind {
@@ -48,6 +50,7 @@ impl fmt::Display for TransportKind {
             TransportKind::Tls => "TLS failure",
             TransportKind::InvalidUrl => "invalid URL",
             TransportKind::Request => "request could not be sent",
+            TransportKind::TooLarge => "answer too large",
         })
     }
 }

@@ -9,7 +9,7 @@ use common::{chat, fast_retry};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use minimax_errors::validate::{T2aRequest, VoiceCloneRequest};
-use minimax_errors::{Endpoint, ErrorCode, catalog};
+use minimax_errors::{Dialect, Endpoint, ErrorCode, catalog};
 use minimax_guard::{
     ApiKey, BudgetConfig, Cause, GuardError, MiniMaxClient, MiniMaxRetryMiddleware, RetryConfig,
     StopReason,
@@ -423,7 +423,7 @@ mod endpoints {
         let server = mock(scenario).await;
         let client = client(&server, fast_retry());
         let chunks: Vec<_> = client
-            .chat_stream(&chat(), false)
+            .chat_stream(&chat(), Dialect::Native)
             .await
             .unwrap()
             .collect()
@@ -434,7 +434,7 @@ mod endpoints {
             .collect();
         assert_eq!(text, "You said: hello");
         let compatible: Vec<_> = client
-            .chat_stream(&chat(), true)
+            .chat_stream(&chat(), Dialect::Compatible)
             .await
             .unwrap()
             .collect()
@@ -467,6 +467,96 @@ mod endpoints {
         assert!(error.failure().unwrap().trace_id.is_some());
     }
 
+    /// Every text and audio chunk of a stream, or the error it ended with.
+    async fn drain<T>(stream: minimax_guard::EventStream<T>) -> (Vec<T>, Option<GuardError>) {
+        let mut items = Vec::new();
+        let mut stream = stream;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(item) => items.push(item),
+                Err(error) => {
+                    assert!(stream.next().await.is_none(), "nothing after an error");
+                    return (items, Some(error));
+                }
+            }
+        }
+        (items, None)
+    }
+
+    #[tokio::test]
+    async fn a_stream_cut_off_between_events_ends_with_a_typed_error() {
+        let long = minimax_errors::validate::ChatRequest::user(
+            "MiniMax-M2",
+            "one two three four five six seven eight",
+        );
+        for (endpoint, dialect) in [
+            (Endpoint::Chat, Dialect::Native),
+            (Endpoint::ChatCompatible, Dialect::Compatible),
+        ] {
+            let server = mock(once(endpoint, [Action::Truncate])).await;
+            let stream = client(&server, fast_retry())
+                .chat_stream(&long, dialect)
+                .await
+                .unwrap();
+            let (chunks, error) = drain(stream).await;
+            let text: String = chunks.iter().map(|c| c.text()).collect();
+            assert!(
+                !chunks.is_empty()
+                    && text.len() < "You said: one two three four five six seven eight".len(),
+                "{text}"
+            );
+            let error = error.unwrap_or_else(|| panic!("{endpoint}: {text:?} passed as complete"));
+            let failure = failure(&error);
+            assert!(
+                matches!(
+                    failure.cause,
+                    Cause::Malformed {
+                        malformed: minimax_errors::classify::MalformedKind::Truncated,
+                        ..
+                    }
+                ),
+                "{error}"
+            );
+            assert_eq!(failure.stopped, StopReason::StreamStarted);
+            assert!(failure.trace_id.is_some());
+            assert_eq!(
+                server.stats().requests,
+                1,
+                "what reached the caller is not sent again"
+            );
+        }
+        let server = mock(once(Endpoint::T2a, [Action::Truncate])).await;
+        let stream = client(&server, fast_retry())
+            .t2a_stream(&speech("female-shaonv"))
+            .await
+            .unwrap();
+        let (chunks, error) = drain(stream).await;
+        assert!(
+            chunks.iter().all(|c| c.status == 1),
+            "no final chunk arrived"
+        );
+        assert_eq!(
+            error.map(|e| e.failure().map(|f| f.stopped)),
+            Some(Some(StopReason::StreamStarted))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stream_lost_before_its_first_event_is_retried() {
+        let server = mock(once(Endpoint::Chat, [Action::Reset, Action::Ok])).await;
+        let stream = client(&server, fast_retry())
+            .chat_stream(&chat(), Dialect::Native)
+            .await
+            .unwrap();
+        let (chunks, error) = drain(stream).await;
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(
+            chunks.iter().map(|c| c.text()).collect::<String>(),
+            "You said: hello"
+        );
+        assert_eq!(server.stats().requests_on("chat"), 2);
+    }
+
     #[tokio::test]
     async fn stream_requests_are_retried_until_the_stream_starts() {
         let server = mock(once(
@@ -475,7 +565,7 @@ mod endpoints {
         ))
         .await;
         let chunks: Vec<_> = client(&server, fast_retry())
-            .chat_stream(&chat(), false)
+            .chat_stream(&chat(), Dialect::Native)
             .await
             .unwrap()
             .collect()

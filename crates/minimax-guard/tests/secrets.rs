@@ -62,6 +62,23 @@ async fn the_key_never_appears_in_logs_errors_or_debug_output() {
         .unwrap();
     let auth_error = wrong_key.chat(&chat()).await.unwrap_err();
 
+    // A server that echoes the key in its trace id and its message.
+    let echo = echo_server().await;
+    let echoed = MiniMaxClient::builder()
+        .base_url(&echo)
+        .api_key(ApiKey::new(key))
+        .retry(fast_retry())
+        .build()
+        .unwrap()
+        .chat(&chat())
+        .await
+        .unwrap_err();
+    let failure = echoed.failure().expect("a failed call");
+    assert_eq!(failure.trace_id.as_deref(), Some("Bearer [REDACTED]"));
+    let report = failure
+        .report(minimax_errors::Lang::En)
+        .expect("an API error");
+
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
         log.contains("MiniMax call failed"),
@@ -82,10 +99,32 @@ async fn the_key_never_appears_in_logs_errors_or_debug_output() {
         format!("{client:?}"),
         auth_error.to_string(),
         format!("{auth_error:?}"),
+        echoed.to_string(),
+        format!("{echoed:?}"),
+        serde_json::to_string(&report).unwrap(),
     ] {
         assert!(
             !text.contains(key) && !text.contains("another-secret"),
             "{text}"
         );
     }
+}
+
+/// A server that answers every request with 1004, its trace id and message holding the
+/// request's `Authorization` header.
+async fn echo_server() -> String {
+    use axum::http::HeaderMap;
+    let app = axum::Router::new().fallback(|headers: HeaderMap| async move {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = serde_json::json!({"base_resp": {"status_code": 1004, "status_msg": format!("bad key {auth}")}});
+        ([("trace-id", auth)], axum::Json(body))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
 }

@@ -135,13 +135,31 @@ pub(crate) fn html_502(trace_id: &str) -> Response {
 }
 
 /// The answer cut off halfway, with a Content-Length that matches what is sent: the client gets
-/// a complete HTTP message holding incomplete JSON.
+/// a complete HTTP message holding incomplete JSON. An event stream is cut after half of its
+/// events, between two of them: well-formed events and no end marker, as when a connection
+/// closes between two flushes.
 pub(crate) async fn truncate(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
     let full = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
-    let cut = full.slice(..full.len() / 2);
+    let is_stream = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+    let cut = if is_stream {
+        let ends: Vec<usize> = memchr::memmem::find_iter(&full, b"\n\n")
+            .map(|i| i + 2)
+            .collect();
+        full.slice(
+            ..ends
+                .get(ends.len().saturating_sub(1) / 2)
+                .copied()
+                .unwrap_or(0),
+        )
+    } else {
+        full.slice(..full.len() / 2)
+    };
     parts
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(cut.len()));

@@ -11,8 +11,9 @@ use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
 
-/// Larger inputs are refused rather than read into memory.
-const MAX_INPUT: u64 = 1 << 30;
+/// Larger inputs are refused rather than read into memory: the client's limit for an answer
+/// read whole, so anything it could have received can be checked.
+const MAX_INPUT: u64 = minimax_guard::client::MAX_ANSWER_BYTES as u64;
 
 /// Checks one response: exit 0 for success, 1 for an API error, 2 for input that is not a
 /// usable response (unreadable, or a body that is not a MiniMax answer).

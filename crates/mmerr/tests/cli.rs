@@ -296,6 +296,42 @@ mod check {
     }
 
     #[test]
+    fn input_past_the_limit_is_refused_in_one_line() {
+        let zeros = vec![0u8; (64 << 20) + 1];
+        check_stdin(&zeros, &[])
+            .code(2)
+            .stderr(predicate::str::is_match(r"^mmerr: [^\n]+\n$").unwrap())
+            .stderr(predicate::str::contains("larger than 64 MiB"));
+    }
+
+    #[test]
+    fn keys_in_answers_are_never_printed() {
+        let key = "sk-api-0123456789abcdefABCDEF0123";
+        let body =
+            format!(r#"{{"base_resp":{{"status_code":1004,"status_msg":"bad key {key}"}}}}"#);
+        let mut cmd = mmerr();
+        cmd.args(["check", "--json"]).write_stdin(body.clone());
+        let out = cmd.assert().code(1).get_output().stdout.clone();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains(key) && text.contains("[REDACTED]"), "{text}");
+        let mut cmd = mmerr();
+        cmd.arg("check").write_stdin(body);
+        assert!(!stdout_of(&mut cmd).contains(key));
+        let page = format!("Internal error for key {key}");
+        check_stdin(page.as_bytes(), &["--status", "500"])
+            .code(2)
+            .stderr(predicate::str::contains(key).not());
+    }
+
+    #[test]
+    fn a_stream_without_its_end_marker_is_cut_off() {
+        let body = b"data: {\"choices\":[{\"delta\":{\"content\":\"one \"}}]}\n\n";
+        check_stdin(body, &["--endpoint", "chat"])
+            .code(2)
+            .stderr(predicate::str::contains("cut off after 1 data events"));
+    }
+
+    #[test]
     fn big_body_is_fine() {
         let audio = "0f".repeat(3 * 1024 * 1024);
         let body = format!(

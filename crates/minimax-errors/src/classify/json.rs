@@ -17,6 +17,8 @@ pub(crate) struct Fields<'a> {
     pub trace_id: Option<&'a RawValue>,
     pub request_id: Option<&'a RawValue>,
     pub id: Option<&'a RawValue>,
+    pub choices: Option<&'a RawValue>,
+    pub data: Option<&'a RawValue>,
 }
 
 /// Why a body could not be scanned.
@@ -79,6 +81,8 @@ impl<'de> Visitor<'de> for FieldsVisitor {
                 "trace_id" => &mut fields.trace_id,
                 "request_id" => &mut fields.request_id,
                 "id" => &mut fields.id,
+                "choices" => &mut fields.choices,
+                "data" => &mut fields.data,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -112,4 +116,34 @@ pub(crate) fn code_of(value: Option<&Value>) -> Option<i64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
+}
+
+/// Whether a stream event is the last of its answer: a chat chunk with a `finish_reason`, or a
+/// T2A event with `data.status` 2.
+pub(crate) fn ends_stream(fields: &Fields<'_>) -> bool {
+    #[derive(Deserialize)]
+    struct Choice {
+        #[serde(default)]
+        finish_reason: Option<Value>,
+    }
+    #[derive(Deserialize)]
+    struct Data {
+        #[serde(default)]
+        status: Option<i64>,
+    }
+    let finished = fields
+        .choices
+        .and_then(|raw| serde_json::from_str::<Vec<Choice>>(raw.get()).ok())
+        .is_some_and(|choices| {
+            choices.iter().any(|c| match &c.finish_reason {
+                Some(Value::String(reason)) => !reason.is_empty(),
+                Some(Value::Null) | None => false,
+                Some(_) => true,
+            })
+        });
+    finished
+        || fields
+            .data
+            .and_then(|raw| serde_json::from_str::<Data>(raw.get()).ok())
+            .is_some_and(|data| data.status == Some(2))
 }

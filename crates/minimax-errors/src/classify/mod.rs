@@ -26,6 +26,7 @@ mod sse;
 pub use outcome::{
     ApiError, CodeOrigin, Malformed, MalformedKind, Outcome, StreamSummary, Success,
 };
+pub use sse::{EventVerdict, StreamCheck};
 
 use crate::code::ErrorCode;
 use crate::endpoint::{Dialect, Endpoint};
@@ -85,10 +86,7 @@ pub fn classify<H: Headers + ?Sized>(
     headers: &H,
     endpoint: Endpoint,
 ) -> Outcome {
-    let header_trace = TRACE_HEADERS
-        .iter()
-        .find_map(|name| headers.header(name))
-        .and_then(clean_trace_id);
+    let header_trace = trace_id_from_headers(headers);
     let content = trim_start(body);
     let malformed = |kind, detail: String| {
         Outcome::Malformed(Malformed {
@@ -107,6 +105,15 @@ pub fn classify<H: Headers + ?Sized>(
         }
         Some(_) => classify_json(content, status, endpoint, header_trace),
     }
+}
+
+/// The trace id response headers carry (`Trace-Id`, else `minimax-request-id`, else
+/// `x-mm-request-id`), cleaned: printable, bounded, secrets scrubbed.
+pub fn trace_id_from_headers<H: Headers + ?Sized>(headers: &H) -> Option<String> {
+    TRACE_HEADERS
+        .iter()
+        .find_map(|name| headers.header(name))
+        .and_then(clean_trace_id)
 }
 
 /// The body without a leading UTF-8 byte order mark and whitespace.
@@ -361,7 +368,8 @@ pub(crate) fn body_trace_id(fields: &Fields<'_>) -> Option<String> {
         .and_then(|id| clean_trace_id(&id))
 }
 
-/// A trace id safe to print and log: trimmed, printable, bounded; `None` if nothing is left.
+/// A trace id safe to print and log: trimmed, printable, bounded, secrets scrubbed (a server
+/// that echoes the key in `Trace-Id` must not put it in every error); `None` if nothing is left.
 fn clean_trace_id(raw: &str) -> Option<String> {
     let clean: String = raw
         .trim()
@@ -369,10 +377,12 @@ fn clean_trace_id(raw: &str) -> Option<String> {
         .filter(|c| !c.is_control())
         .take(MAX_TRACE_LEN)
         .collect();
+    let clean = crate::scrub::scrub_text(&clean).into_owned();
     (!clean.is_empty()).then_some(clean)
 }
 
-/// A server message kept to a sane length and free of control characters.
+/// A server message kept to a sane length, free of control characters and of secrets: every
+/// text taken from an answer goes through here before anyone shows, logs or serialises it.
 fn bounded(text: &str) -> String {
     const MAX: usize = 500;
     let mut out: String = text
@@ -383,15 +393,19 @@ fn bounded(text: &str) -> String {
     if text.chars().nth(MAX).is_some() {
         out.push('…');
     }
-    out
+    crate::scrub::scrub_text(&out).into_owned()
 }
 
-/// The start of a body, quoted with escapes, for one-line descriptions of bad input.
+/// The start of a body, quoted with escapes and secrets scrubbed, for one-line descriptions of
+/// bad input. Scrubbed before it is cut, so a key at the cut cannot leave a fragment behind.
 fn preview(body: &[u8]) -> String {
-    let head = &body[..body.len().min(60)];
+    const SHOWN: usize = 60;
+    let head = &body[..body.len().min(1024)];
     let text = String::from_utf8_lossy(head);
-    let mut quoted = format!("{:?}", text.trim_end_matches('\u{FFFD}'));
-    if body.len() > head.len() {
+    let clean = crate::scrub::scrub_text(text.trim_end_matches('\u{FFFD}'));
+    let shown: String = clean.chars().take(SHOWN).collect();
+    let mut quoted = format!("{shown:?}");
+    if body.len() > shown.len() {
         quoted.push('…');
     }
     quoted

@@ -72,6 +72,9 @@ pub struct StreamSummary {
     pub data_events: usize,
     /// Whether the stream ended with `data: [DONE]`.
     pub done_marker: bool,
+    /// Whether it held its end marker (`[DONE]`, a `finish_reason`, T2A's final status or
+    /// `message_stop`): a stream without one was cut off.
+    pub finished: bool,
 }
 
 /// Where the code of an [`ApiError`] was read from.

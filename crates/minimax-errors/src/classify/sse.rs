@@ -1,148 +1,168 @@
 //! Server-sent event streams (`stream: true`): an error can arrive as a normal `data:` event with
-//! a non-zero `base_resp`, as an `event: error`, before any data or after some chunks.
+//! a non-zero `base_resp`, as an `event: error`, before any data or after some chunks; and a
+//! stream that stops without its end marker was cut off, however well its last event ended.
 
 use super::json::{self, ScanError};
 use super::{Verdict, body_trace_id, judge, verdict_outcome};
 use crate::classify::outcome::{Malformed, MalformedKind, Outcome, StreamSummary};
 use crate::endpoint::Endpoint;
-use std::borrow::Cow;
+use crate::sse::Event;
 
-/// One dispatched event.
-struct Event<'a> {
-    /// The `event:` field, if any.
-    name: Option<&'a [u8]>,
-    /// The `data:` lines, joined with `\n` (borrowed when there is only one).
-    data: Cow<'a, [u8]>,
-    /// Whether a blank line ended it (false for the last event of a cut stream).
-    complete: bool,
+/// What one event of a stream says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventVerdict {
+    /// A data event of a successful answer: hand it to the caller.
+    Data,
+    /// Nothing for the caller: `[DONE]` or an empty event.
+    Skip,
+    /// The stream failed here (an error event, or an event that cannot be read).
+    Failed(Outcome),
 }
 
-/// Splits a stream into events, following the SSE rules that matter here: `field: value` lines,
-/// one optional space after the colon, comments starting with `:`, events ended by a blank line.
-struct Events<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Iterator for Events<'a> {
-    type Item = Event<'a>;
-
-    fn next(&mut self) -> Option<Event<'a>> {
-        let mut name = None;
-        let mut data: Option<Cow<'a, [u8]>> = None;
-        while !self.rest.is_empty() {
-            let (line, rest) = match memchr::memchr(b'\n', self.rest) {
-                Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
-                None => (self.rest, &b""[..]),
-            };
-            self.rest = rest;
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
-                if let Some(data) = data.take() {
-                    return Some(Event {
-                        name,
-                        data,
-                        complete: true,
-                    });
-                }
-                name = None;
-                continue;
-            }
-            if line.starts_with(b":") {
-                continue;
-            }
-            let (field, value) = match memchr::memchr(b':', line) {
-                Some(i) => (
-                    &line[..i],
-                    line[i + 1..].strip_prefix(b" ").unwrap_or(&line[i + 1..]),
-                ),
-                None => (line, &b""[..]),
-            };
-            match field {
-                b"data" => {
-                    data = Some(match data.take() {
-                        None => Cow::Borrowed(value),
-                        Some(previous) => {
-                            let mut joined = previous.into_owned();
-                            joined.push(b'\n');
-                            joined.extend_from_slice(value);
-                            Cow::Owned(joined)
-                        }
-                    });
-                }
-                b"event" => name = Some(value),
-                _ => {}
-            }
-        }
-        data.map(|data| Event {
-            name,
-            data,
-            complete: false,
-        })
-    }
-}
-
-/// Classifies an event stream event by event; the first error decides.
-pub(crate) fn classify_stream(
-    body: &[u8],
-    status: u16,
+/// Follows one stream event by event: which events are data, which one fails it, and whether it
+/// ended with its end marker (`[DONE]`, a `finish_reason`, T2A's `status: 2`, Anthropic's
+/// `message_stop`). The classifier runs it over a whole body; the client over a live stream.
+#[derive(Debug, Clone)]
+pub struct StreamCheck {
     endpoint: Endpoint,
-    header_trace: Option<String>,
-) -> Outcome {
-    let mut summary = StreamSummary::default();
-    let mut trace_id = header_trace;
-    for (index, event) in (Events { rest: body }).enumerate() {
+    status: u16,
+    summary: StreamSummary,
+    trace_id: Option<String>,
+    events: usize,
+}
+
+impl StreamCheck {
+    /// A check of a stream from `endpoint`, answered with HTTP `status`, whose headers carried
+    /// `trace_id` (see [`super::trace_id_from_headers`]).
+    pub fn new(endpoint: Endpoint, status: u16, trace_id: Option<String>) -> StreamCheck {
+        StreamCheck {
+            endpoint,
+            status,
+            summary: StreamSummary::default(),
+            trace_id,
+            events: 0,
+        }
+    }
+
+    /// What the stream held so far.
+    pub fn summary(&self) -> StreamSummary {
+        self.summary
+    }
+
+    /// The trace id: from the headers, else the first event that carried one.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.trace_id.as_deref()
+    }
+
+    /// Judges the next event.
+    pub fn event(&mut self, event: &Event<'_>) -> EventVerdict {
+        self.events += 1;
+        let index = self.events;
         let data = event.data.trim_ascii();
         if data == b"[DONE]" {
-            summary.done_marker = true;
-            continue;
+            self.summary.done_marker = true;
+            self.summary.finished = true;
+            return EventVerdict::Skip;
         }
         if data.is_empty() {
-            continue;
+            return EventVerdict::Skip;
         }
-        let is_error_event = event.name == Some(b"error");
         let verdict = match json::scan(data) {
             Ok(fields) => {
-                trace_id = trace_id.or_else(|| body_trace_id(&fields));
-                match judge(&fields, status) {
+                if self.trace_id.is_none() {
+                    self.trace_id = body_trace_id(&fields);
+                }
+                match judge(&fields, self.status) {
                     // `event: error` whose payload names no error is still an error.
-                    Verdict::Ok if is_error_event => Verdict::Unreadable(
+                    Verdict::Ok if event.is_named("error") => Verdict::Unreadable(
                         MalformedKind::UnexpectedShape,
-                        format!("error event {} names no error code", index + 1),
+                        format!("error event {index} names no error code"),
                     ),
+                    Verdict::Ok => {
+                        self.summary.finished |=
+                            event.is_named("message_stop") || json::ends_stream(&fields);
+                        Verdict::Ok
+                    }
                     verdict => verdict,
                 }
             }
             Err(ScanError::Truncated(_)) if !event.complete => Verdict::Unreadable(
                 MalformedKind::Truncated,
                 format!(
-                    "stream cut off inside event {} after {} data events",
-                    index + 1,
-                    summary.data_events
+                    "stream cut off inside event {index} after {} data events",
+                    self.summary.data_events
                 ),
             ),
             Err(error) => Verdict::Unreadable(
                 MalformedKind::NotJson,
-                format!(
-                    "event {} is not a JSON answer: {}",
-                    index + 1,
-                    describe(error)
-                ),
+                format!("event {index} is not a JSON answer: {}", describe(error)),
             ),
         };
         match verdict {
-            Verdict::Ok => summary.data_events += 1,
-            failure => return verdict_outcome(failure, status, endpoint, trace_id, Some(summary)),
+            Verdict::Ok => {
+                self.summary.data_events += 1;
+                EventVerdict::Data
+            }
+            failure => EventVerdict::Failed(verdict_outcome(
+                failure,
+                self.status,
+                self.endpoint,
+                self.trace_id.clone(),
+                Some(self.summary),
+            )),
         }
     }
-    if summary.data_events == 0 && !summary.done_marker {
-        return Outcome::Malformed(Malformed {
-            kind: MalformedKind::Empty,
-            detail: "event stream without any data event".to_string(),
-            http_status: status,
-            trace_id,
-        });
+
+    /// The stream's outcome now that it has ended without a failed event: a success only if it
+    /// ended with its end marker.
+    pub fn end(&self) -> Outcome {
+        let unreadable = |kind, detail| {
+            Outcome::Malformed(Malformed {
+                kind,
+                detail,
+                http_status: self.status,
+                trace_id: self.trace_id.clone(),
+            })
+        };
+        if self.summary.finished {
+            return verdict_outcome(
+                Verdict::Ok,
+                self.status,
+                self.endpoint,
+                self.trace_id.clone(),
+                Some(self.summary),
+            );
+        }
+        if self.summary.data_events == 0 {
+            return unreadable(
+                MalformedKind::Empty,
+                "event stream without any data event".to_string(),
+            );
+        }
+        unreadable(
+            MalformedKind::Truncated,
+            format!(
+                "stream cut off after {} data events: it ended without [DONE], a finish_reason, a final status or message_stop",
+                self.summary.data_events
+            ),
+        )
     }
-    verdict_outcome(Verdict::Ok, status, endpoint, trace_id, Some(summary))
+}
+
+/// Classifies an event stream held whole, event by event; the first error decides.
+pub(crate) fn classify_stream(
+    body: &[u8],
+    status: u16,
+    endpoint: Endpoint,
+    header_trace: Option<String>,
+) -> Outcome {
+    let mut check = StreamCheck::new(endpoint, status, header_trace);
+    for event in crate::sse::events(body) {
+        if let EventVerdict::Failed(outcome) = check.event(&event) {
+            return outcome;
+        }
+    }
+    check.end()
 }
 
 fn describe(error: ScanError) -> String {

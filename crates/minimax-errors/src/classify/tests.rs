@@ -221,7 +221,8 @@ mod streams {
             s.stream,
             Some(StreamSummary {
                 data_events: 3,
-                done_marker: false
+                done_marker: false,
+                finished: true,
             })
         );
         assert_eq!(s.trace_id.as_deref(), Some("s-1"));
@@ -241,7 +242,8 @@ mod streams {
             e.stream,
             Some(StreamSummary {
                 data_events: 2,
-                done_marker: false
+                done_marker: false,
+                finished: false,
             })
         );
         assert_eq!(e.trace_id.as_deref(), Some("s-2"));
@@ -290,10 +292,36 @@ mod streams {
             s.stream,
             Some(StreamSummary {
                 data_events: 2,
-                done_marker: true
+                done_marker: true,
+                finished: true,
             })
         );
         assert_eq!(s.trace_id.as_deref(), Some("c-1"));
+    }
+
+    #[test]
+    fn a_stream_that_stops_between_events_without_its_end_marker_was_cut_off() {
+        let chunk = |word: &str| {
+            format!("data: {{\"choices\":[{{\"delta\":{{\"content\":\"{word}\"}}}}]}}\n\n")
+        };
+        let cut = format!("{}{}", chunk("one "), chunk("two "));
+        for endpoint in [Endpoint::Chat, Endpoint::ChatCompatible, Endpoint::Other] {
+            let m = malformed(classify(cut.as_bytes(), 200, SSE, endpoint));
+            assert_eq!(m.kind, MalformedKind::Truncated, "{endpoint}");
+            assert!(m.detail.contains("after 2 data events"), "{}", m.detail);
+            assert!(m.is_retryable());
+        }
+        let finished = format!(
+            "{cut}data: {{\"choices\":[{{\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}\n\n"
+        );
+        assert!(classify(finished.as_bytes(), 200, SSE, Endpoint::Chat).is_success());
+        let t2a_cut = "data: {\"data\":{\"audio\":\"aa\",\"status\":1},\"base_resp\":{\"status_code\":0}}\n\n";
+        assert_eq!(
+            malformed(classify(t2a_cut.as_bytes(), 200, SSE, Endpoint::T2a)).kind,
+            MalformedKind::Truncated
+        );
+        let anthropic = "event: message_start\ndata: {\"type\":\"message_start\"}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+        assert!(classify(anthropic.as_bytes(), 200, SSE, Endpoint::Anthropic).is_success());
     }
 
     #[test]
@@ -421,4 +449,48 @@ mod never_panics {
             }
         }
     }
+}
+
+#[test]
+fn nothing_taken_from_an_answer_keeps_a_key() {
+    let key = "sk-api-0123456789abcdefABCDEF0123";
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJHcm91cE5hbWUiOiJ4In0.c2lnbmF0dXJlMTIz";
+    let body =
+        format!(r#"{{"base_resp":{{"status_code":1004,"status_msg":"bad key {key} / {jwt}"}}}}"#);
+    let e = api_error(classify(
+        body.as_bytes(),
+        200,
+        &[("Trace-Id", key)],
+        Endpoint::Chat,
+    ));
+    assert!(!e.server_message.contains(key) && !e.server_message.contains(jwt));
+    assert!(
+        e.server_message.contains("[REDACTED]"),
+        "{}",
+        e.server_message
+    );
+    assert_eq!(e.trace_id.as_deref(), Some("[REDACTED]"));
+    let envelope = format!(r#"{{"error":{{"type":"authorized_error","message":"{key} (1004)"}}}}"#);
+    let e = api_error(classify(
+        envelope.as_bytes(),
+        401,
+        &(),
+        Endpoint::ChatCompatible,
+    ));
+    assert!(!e.server_message.contains(key), "{}", e.server_message);
+    // Excerpts of unreadable answers, even when the key sits where the excerpt is cut.
+    for padding in 0..40 {
+        let text = format!(
+            "{}{key} trailing text that is long enough",
+            "x".repeat(padding)
+        );
+        let m = malformed(classify(text.as_bytes(), 500, &(), Endpoint::Other));
+        assert!(!m.detail.contains(&key[..20]), "{}", m.detail);
+    }
+    let page = format!("<html><title>{key}</title></html>");
+    assert!(
+        !malformed(classify(page.as_bytes(), 502, &(), Endpoint::Other))
+            .detail
+            .contains(key)
+    );
 }
