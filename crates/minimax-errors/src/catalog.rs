@@ -169,6 +169,10 @@ pub struct CodeInfo {
     pub code: ErrorCode,
     /// The name of its [`ErrorCode`] constant (`RATE_LIMIT`).
     pub name: &'static str,
+    /// The code as text (`"1002"`), for labels that must not allocate; empty for codes
+    /// outside the catalog.
+    #[serde(skip)]
+    pub label: &'static str,
     /// What it means.
     pub message: Text,
     /// What to do about it.
@@ -204,6 +208,7 @@ impl CodeInfo {
 const BASE: CodeInfo = CodeInfo {
     code: ErrorCode::SUCCESS,
     name: "",
+    label: "",
     message: text("", ""),
     solution: text("", ""),
     category: Category::Unknown,
@@ -243,6 +248,7 @@ macro_rules! catalog {
             $( CodeInfo {
                 code: ErrorCode::new($num),
                 name: stringify!($name),
+                label: stringify!($num),
                 $($field: $value,)*
                 ..BASE
             }, )+

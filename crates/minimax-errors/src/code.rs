@@ -68,6 +68,11 @@ impl ErrorCode {
         Localized { code: self, lang }
     }
 
+    /// The code as text (`"1002"`) without allocating, for codes the catalog knows.
+    pub fn label(self) -> Option<&'static str> {
+        catalog::lookup(self).map(|info| info.label)
+    }
+
     /// Looks a code up by its constant name (`RATE_LIMIT`, case-insensitive).
     pub fn from_name(name: &str) -> Option<ErrorCode> {
         catalog::entries()

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use minimax_errors::Endpoint;
 use minimax_errors::validate::ChatRequest;
-use minimax_guard::{ApiKey, Guard, MiniMaxClient, RetryConfig, read_answer};
+use minimax_guard::{ApiKey, Executor, MiniMaxClient, RetryConfig, read_answer};
 use minimax_mock::{KeyConfig, MockConfig, MockServer, Scenario};
 
 const KEY: &str = "bench-key";
@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
     let request = ChatRequest::user("MiniMax-M2", "hello");
     let body = Bytes::from(serde_json::to_vec(&request).unwrap());
     let http = reqwest::Client::new();
-    let guard = Guard::new(RetryConfig::default());
+    let guard = Executor::new(RetryConfig::default());
     let client = MiniMaxClient::builder()
         .base_url(server.url())
         .api_key(ApiKey::new(KEY))

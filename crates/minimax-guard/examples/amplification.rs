@@ -74,7 +74,7 @@ async fn main() {
         let mut drained_at = None;
         for call in 0..CALLS {
             let _ = client.chat(&request).await;
-            if drained_at.is_none() && client.guard().budget().level() < 14 {
+            if drained_at.is_none() && client.executor().budget().level() < 14 {
                 drained_at = Some((
                     call + 1,
                     server.stats().requests_on(Endpoint::Chat.as_str()),

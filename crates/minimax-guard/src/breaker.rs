@@ -4,7 +4,7 @@
 
 use minimax_errors::ErrorCode;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use tokio::time::{Duration, Instant};
 
 /// The codes that say something about the whole account rather than one request.
 pub const ACCOUNT_CODES: [ErrorCode; 4] = [
@@ -32,24 +32,24 @@ pub struct AccountBreaker {
 }
 
 impl AccountBreaker {
-    /// Records a final answer's code; account codes open the breaker for `hold`.
-    pub fn record(&self, code: ErrorCode, trace_id: Option<&str>, hold: Duration) {
+    /// Records a final answer's code at `now`; account codes open the breaker for `hold`.
+    pub fn record(&self, code: ErrorCode, trace_id: Option<&str>, hold: Duration, now: Instant) {
         if hold.is_zero() || !ACCOUNT_CODES.contains(&code) {
             return;
         }
         let tripped = Tripped {
             code,
             trace_id: trace_id.map(str::to_string),
-            until: Instant::now() + hold,
+            until: now + hold,
         };
         *self.tripped.lock().unwrap_or_else(|e| e.into_inner()) = Some(tripped);
     }
 
-    /// Whether calls must fail fast now, and why.
-    pub fn check(&self) -> Option<Tripped> {
+    /// Whether calls must fail fast at `now`, and why.
+    pub fn check(&self, now: Instant) -> Option<Tripped> {
         let mut tripped = self.tripped.lock().unwrap_or_else(|e| e.into_inner());
         match &*tripped {
-            Some(t) if Instant::now() < t.until => Some(t.clone()),
+            Some(t) if now < t.until => Some(t.clone()),
             Some(_) => {
                 *tripped = None;
                 None
@@ -71,21 +71,21 @@ mod tests {
     #[test]
     fn opens_only_for_account_codes_and_closes_in_time() {
         let breaker = AccountBreaker::default();
-        breaker.record(ErrorCode::RATE_LIMIT, None, Duration::from_secs(60));
-        assert!(breaker.check().is_none());
-        breaker.record(
-            ErrorCode::INSUFFICIENT_BALANCE,
-            Some("t1"),
-            Duration::from_millis(30),
-        );
+        let t0 = Instant::now();
+        let minute = Duration::from_secs(60);
+        breaker.record(ErrorCode::RATE_LIMIT, None, minute, t0);
+        assert!(breaker.check(t0).is_none());
+        let hold = Duration::from_millis(30);
+        breaker.record(ErrorCode::INSUFFICIENT_BALANCE, Some("t1"), hold, t0);
         assert_eq!(
-            breaker.check().map(|t| t.code),
+            breaker
+                .check(t0 + hold - Duration::from_millis(1))
+                .map(|t| t.code),
             Some(ErrorCode::INSUFFICIENT_BALANCE)
         );
-        std::thread::sleep(Duration::from_millis(40));
-        assert!(breaker.check().is_none());
-        breaker.record(ErrorCode::INVALID_API_KEY, None, Duration::from_secs(60));
+        assert!(breaker.check(t0 + hold).is_none());
+        breaker.record(ErrorCode::INVALID_API_KEY, None, minute, t0);
         breaker.clear();
-        assert!(breaker.check().is_none());
+        assert!(breaker.check(t0).is_none());
     }
 }

@@ -2,8 +2,10 @@
 //! validation on by default.
 
 use crate::error::{CallFailure, Cause, GuardError, StopReason};
-use crate::executor::{Attempt, Completed, Done, Guard, RawResponse, RetryConfig};
+use crate::executor::{Attempt, Completed, Done, Executor, RawResponse, RetryConfig};
 use crate::key::ApiKey;
+use crate::pacer::AccountId;
+use crate::strategy::Call;
 use crate::stream::{self, EventStream};
 use crate::transport::{TransportFailure, TransportKind};
 use crate::types::{
@@ -37,7 +39,7 @@ pub struct ClientBuilder {
     retry: RetryConfig,
     validate: bool,
     seed: Option<u64>,
-    monitor: Option<crate::monitor::Monitor>,
+    observer: Option<std::sync::Arc<dyn crate::observer::Observer>>,
 }
 
 impl Default for ClientBuilder {
@@ -50,7 +52,7 @@ impl Default for ClientBuilder {
             retry: RetryConfig::default(),
             validate: true,
             seed: None,
-            monitor: None,
+            observer: None,
         }
     }
 }
@@ -101,8 +103,16 @@ impl ClientBuilder {
     }
 
     /// Records every attempt in `monitor` (counts, windows, alerts, error log, metrics).
-    pub fn monitor(mut self, monitor: crate::monitor::Monitor) -> ClientBuilder {
-        self.monitor = Some(monitor);
+    pub fn monitor(self, monitor: crate::monitor::Monitor) -> ClientBuilder {
+        self.observer(std::sync::Arc::new(monitor))
+    }
+
+    /// Reports every attempt to `observer`.
+    pub fn observer(
+        mut self,
+        observer: std::sync::Arc<dyn crate::observer::Observer>,
+    ) -> ClientBuilder {
+        self.observer = Some(observer);
         self
     }
 
@@ -130,20 +140,21 @@ impl ClientBuilder {
                     TransportFailure::from_reqwest(&e)
                 ))
             })?;
-        let guard = Guard::new(self.retry);
-        let guard = match self.seed {
-            Some(seed) => guard.with_seed(seed),
-            None => guard,
+        let executor = Executor::new(self.retry);
+        let executor = match self.seed {
+            Some(seed) => executor.with_seed(seed),
+            None => executor,
         };
-        let guard = match self.monitor {
-            Some(monitor) => guard.with_monitor(monitor),
-            None => guard,
+        let executor = match self.observer {
+            Some(observer) => executor.with_observer(observer),
+            None => executor,
         };
         Ok(MiniMaxClient {
+            account: key.account(),
             http,
             timeout: self.timeout,
             base_url: self.base_url,
-            guard,
+            executor,
             validate: self.validate,
         })
     }
@@ -156,7 +167,8 @@ pub struct MiniMaxClient {
     /// Each plain attempt's whole time (streams are bounded per read instead).
     timeout: Duration,
     base_url: String,
-    guard: Guard,
+    account: AccountId,
+    executor: Executor,
     validate: bool,
 }
 
@@ -166,15 +178,19 @@ impl MiniMaxClient {
         ClientBuilder::default()
     }
 
-    /// The retry executor (its budget and breaker are shared by all calls of this client).
-    pub fn guard(&self) -> &Guard {
-        &self.guard
+    /// The executor (its budget, breaker and pacer are shared by all calls of this client).
+    pub fn executor(&self) -> &Executor {
+        &self.executor
+    }
+
+    fn call(&self, endpoint: Endpoint) -> Call {
+        Call::new(endpoint).account(self.account)
     }
 
     /// Chat on the native endpoint.
     pub async fn chat(&self, request: &ChatRequest) -> Result<Reply<ChatCompletion>, GuardError> {
         let completed = self
-            .send_json(Endpoint::Chat, Some(Api::Chat), request)
+            .send_json(self.call(Endpoint::Chat), Some(Api::Chat), request)
             .await?;
         typed(Endpoint::Chat, completed, parse_body::<ChatCompletion>)
     }
@@ -185,7 +201,11 @@ impl MiniMaxClient {
         request: &ChatRequest,
     ) -> Result<Reply<ChatCompletion>, GuardError> {
         let completed = self
-            .send_json(Endpoint::ChatCompatible, Some(Api::Chat), request)
+            .send_json(
+                self.call(Endpoint::ChatCompatible),
+                Some(Api::Chat),
+                request,
+            )
             .await?;
         typed(
             Endpoint::ChatCompatible,
@@ -208,7 +228,7 @@ impl MiniMaxClient {
         };
         let mut request = request.clone();
         request.stream = Some(true);
-        self.stream(endpoint, Some(Api::Chat), &request, |data| {
+        self.stream(self.call(endpoint), Some(Api::Chat), &request, |data| {
             serde_json::from_str::<ChatChunk>(data).ok()
         })
         .await
@@ -216,9 +236,8 @@ impl MiniMaxClient {
 
     /// Text to speech.
     pub async fn t2a(&self, request: &T2aRequest) -> Result<Reply<Speech>, GuardError> {
-        let completed = self
-            .send_json(Endpoint::T2a, Some(Api::T2a), request)
-            .await?;
+        let call = self.call(Endpoint::T2a).characters(characters(request));
+        let completed = self.send_json(call, Some(Api::T2a), request).await?;
         typed(Endpoint::T2a, completed, |body| {
             speech_of(&parse_body::<Value>(body)?)
         })
@@ -232,7 +251,8 @@ impl MiniMaxClient {
     ) -> Result<EventStream<SpeechChunk>, GuardError> {
         let mut request = request.clone();
         request.stream = Some(true);
-        self.stream(Endpoint::T2a, Some(Api::T2a), &request, |data| {
+        let call = self.call(Endpoint::T2a).characters(characters(&request));
+        self.stream(call, Some(Api::T2a), &request, |data| {
             let value: Value = serde_json::from_str(data).ok()?;
             let audio = hex::decode(value["data"]["audio"].as_str().unwrap_or("")).ok()?;
             Some(SpeechChunk {
@@ -250,7 +270,11 @@ impl MiniMaxClient {
         request: &VoiceCloneRequest,
     ) -> Result<Reply<VoiceCloned>, GuardError> {
         let completed = self
-            .send_json(Endpoint::VoiceClone, Some(Api::VoiceClone), request)
+            .send_json(
+                self.call(Endpoint::VoiceClone),
+                Some(Api::VoiceClone),
+                request,
+            )
             .await?;
         typed(Endpoint::VoiceClone, completed, parse_body::<VoiceCloned>)
     }
@@ -279,8 +303,8 @@ impl MiniMaxClient {
         }
         let url = self.url(Endpoint::FileUpload);
         let completed = self
-            .guard
-            .execute(Endpoint::FileUpload, || {
+            .executor
+            .execute(self.call(Endpoint::FileUpload), || {
                 let form = reqwest::multipart::Form::new()
                     .text("purpose", purpose.to_string())
                     .part(
@@ -304,7 +328,7 @@ impl MiniMaxClient {
         endpoint: Endpoint,
         body: &B,
     ) -> Result<Reply<Value>, GuardError> {
-        let completed = self.send_json(endpoint, None, body).await?;
+        let completed = self.send_json(self.call(endpoint), None, body).await?;
         typed(endpoint, completed, parse_body::<Value>)
     }
 
@@ -322,7 +346,7 @@ impl MiniMaxClient {
     /// Validates (when on) and posts a JSON body with the guard's retries.
     async fn send_json<B>(
         &self,
-        endpoint: Endpoint,
+        call: Call,
         api: Option<Api>,
         body: &B,
     ) -> Result<Completed, GuardError>
@@ -333,9 +357,9 @@ impl MiniMaxClient {
             .map_err(|e| GuardError::Setup(format!("cannot encode the request: {e}")))?;
         self.check(api, &value)?;
         let bytes = Bytes::from(value.to_string());
-        let url = self.url(endpoint);
-        self.guard
-            .execute(endpoint, || {
+        let url = self.url(call.endpoint);
+        self.executor
+            .execute(call, || {
                 let request = self
                     .http
                     .post(&url)
@@ -349,7 +373,7 @@ impl MiniMaxClient {
 
     async fn stream<B, T>(
         &self,
-        endpoint: Endpoint,
+        call: Call,
         api: Option<Api>,
         body: &B,
         parse: fn(&str) -> Option<T>,
@@ -362,8 +386,9 @@ impl MiniMaxClient {
             .map_err(|e| GuardError::Setup(format!("cannot encode the request: {e}")))?;
         self.check(api, &value)?;
         let bytes = Bytes::from(value.to_string());
+        let endpoint = call.endpoint;
         let url = self.url(endpoint);
-        let run = self.guard.run(endpoint, || {
+        let run = self.executor.run(call, || {
             // No total timeout: a stream may run for minutes; the client's read timeout bounds
             // each wait for the next bytes instead.
             let request = self
@@ -390,12 +415,12 @@ impl MiniMaxClient {
             }
         });
         match run.await {
-            Ok(Done::Started(open, attempts, waited)) => Ok(stream::typed(
+            Ok(Done::Started(open, report)) => Ok(stream::typed(
                 open,
                 stream::StreamContext {
                     endpoint,
-                    attempts,
-                    waited,
+                    attempts: report.attempts,
+                    waited: report.waited,
                 },
                 parse,
             )),
@@ -413,7 +438,7 @@ impl MiniMaxClient {
 pub const MAX_ANSWER_BYTES: usize = 64 << 20;
 
 /// Reads a whole answer, or describes the transport failure: the step between reqwest and
-/// [`Guard::execute`] for callers who build their own requests.
+/// [`Executor::execute`] for callers who build their own requests.
 pub async fn read_answer(
     sent: Result<reqwest::Response, reqwest::Error>,
 ) -> Result<RawResponse, TransportFailure> {
@@ -446,6 +471,11 @@ pub async fn read_answer(
     })
 }
 
+/// What a T2A request spends of the account's characters per minute.
+fn characters(request: &T2aRequest) -> u64 {
+    request.text.chars().count() as u64
+}
+
 fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
     serde_json::from_slice(body).ok()
 }
@@ -476,8 +506,9 @@ fn typed<T>(
     match parse(&completed.response.body) {
         Some(value) => Ok(Reply {
             value,
-            attempts: completed.attempts,
-            waited: completed.waited,
+            attempts: completed.report.attempts,
+            waited: completed.report.waited,
+            paced: completed.report.paced,
             trace_id: completed.trace_id,
         }),
         None => Err(GuardError::Failed(Box::new(CallFailure {
@@ -488,8 +519,8 @@ fn typed<T>(
             },
             endpoint,
             trace_id: completed.trace_id,
-            attempts: completed.attempts,
-            waited: completed.waited,
+            attempts: completed.report.attempts,
+            waited: completed.report.waited,
             stopped: StopReason::NotRetryable,
         }))),
     }

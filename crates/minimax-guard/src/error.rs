@@ -4,7 +4,7 @@
 use crate::transport::TransportFailure;
 use minimax_errors::classify::{MalformedKind, Outcome};
 use minimax_errors::validate::Validation;
-use minimax_errors::{CodeInfo, Endpoint, ErrorCode, ErrorReport, Lang};
+use minimax_errors::{CodeInfo, Endpoint, ErrorCode, ErrorReport, Lang, LimitGroup};
 use serde::Serialize;
 use std::fmt;
 use std::time::Duration;
@@ -67,6 +67,16 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Its name in logs and summaries: the code (`1002`), or what went wrong without one
+    /// (`html`, `truncated`, `timeout`, …).
+    pub fn label(&self) -> String {
+        match self {
+            Cause::Api { code, .. } => code.as_i64().to_string(),
+            Cause::Malformed { malformed, .. } => malformed.as_str().to_string(),
+            Cause::Transport(failure) => failure.kind.as_str().to_string(),
+        }
+    }
+
     /// The cause behind a failed outcome (`None` for a success). Server text is already
     /// scrubbed by the classifier.
     pub fn from_outcome(outcome: Outcome) -> Option<Cause> {
@@ -212,6 +222,17 @@ pub enum GuardError {
         /// How long calls keep failing fast.
         remaining: Duration,
     },
+    /// The call's turn under the account's pace would come after its deadline; it was not
+    /// sent.
+    #[error("not sent: {group} calls are paced at {rpm:.1} per minute under the account's limit, so this one would wait {:.1} s, past its deadline", wait.as_secs_f64())]
+    PacedPastDeadline {
+        /// The limit group.
+        group: LimitGroup,
+        /// How long it would have waited.
+        wait: Duration,
+        /// The group's pace, in requests per minute.
+        rpm: f64,
+    },
     /// A voice clone answered 2039 (duplicate voice_id) after an earlier attempt's answer was
     /// lost: that attempt may have cloned the voice. Check before cloning again.
     #[error(
@@ -230,7 +251,7 @@ impl GuardError {
             GuardError::Failed(f) | GuardError::MaybeCreated(f) => f.code(),
             GuardError::Invalid(v) => v.first_code(),
             GuardError::FailingFast { code, .. } => Some(*code),
-            GuardError::Setup(_) => None,
+            GuardError::PacedPastDeadline { .. } | GuardError::Setup(_) => None,
         }
     }
 

@@ -1,30 +1,37 @@
-//! The retry executor: runs any operation that returns a MiniMax answer, classifies every answer
-//! by its body (not just the HTTP status), and retries what the catalog says is worth retrying,
-//! paced, within the attempts, the deadline and the shared budget.
+//! The executor: the loop that wires the pieces together. For each attempt: the strategy's
+//! before-hook (breaker, pacer), the attempt, the classification of its answer by its body (not
+//! just the HTTP status), the classifiers' retry action, the strategy's after-hook (pacer
+//! feedback, budget, delay), the observer, the wait. Nothing else lives here.
 
 use crate::breaker::AccountBreaker;
-use crate::budget::{BudgetConfig, RetryBudget};
-use crate::error::{CallFailure, Cause, GuardError, StopReason};
+use crate::budget::{Budget, BudgetConfig, RetryBudget};
+use crate::classifier::{Classifiers, ClassifyRetry, Failure};
+use crate::clock::{Clock, TokioClock};
+use crate::error::{CallFailure, Cause, GuardError};
 use crate::hints::ServerHints;
-use crate::monitor::{Event, Monitor, Seen, metrics};
+use crate::observer::{Event, Observer, Seen};
+use crate::pacer::{Pacer, PacingConfig};
+use crate::strategy::{Call, CallState, Next, RetryStrategy};
 use crate::transport::{TransportFailure, TransportKind};
 use bytes::Bytes;
 use http::HeaderMap;
 use minimax_errors::classify::{Outcome, classify};
 use minimax_errors::policy::DelayStrategy;
-use minimax_errors::{Category, Endpoint, ErrorCode, LogLevel, RetryConfig as CodeRetry};
+use minimax_errors::{Category, Endpoint, ErrorCode, LogLevel};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
-/// How calls are retried.
+/// How calls are retried and paced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryConfig {
-    /// At most this many retries per call, whatever the catalog allows for a code.
+    /// At most this many retries of transient failures per call, whatever the catalog allows
+    /// for a code. Throttled calls are not counted when calls are paced: the deadline bounds
+    /// them.
     pub max_retries: u32,
-    /// How long to wait before each retry.
+    /// How long to wait before each retry of a transient failure.
     pub strategy: DelayStrategy,
-    /// The whole call, attempts and waits, must end within this.
+    /// The whole call, turns, attempts and waits, must end within this.
     pub deadline: Option<Duration>,
     /// Longest wait a server's `retry-after` may ask for.
     pub retry_after_cap: Duration,
@@ -34,6 +41,8 @@ pub struct RetryConfig {
     pub fail_fast_for: Duration,
     /// The retry budget shared by all calls of a client.
     pub budget: BudgetConfig,
+    /// How calls are paced under the account's limits (on by default).
+    pub pacing: PacingConfig,
 }
 
 impl Default for RetryConfig {
@@ -46,15 +55,10 @@ impl Default for RetryConfig {
             honour_server_hints: true,
             fail_fast_for: Duration::from_secs(60),
             budget: BudgetConfig::default(),
+            pacing: PacingConfig::default(),
         }
     }
 }
-
-/// How transport failures and unreadable answers are retried (as a timeout, 1001, is).
-const TRANSIENT: CodeRetry = CodeRetry {
-    max_retries: 3,
-    backoff: 2.0,
-};
 
 /// One answer: status, headers, the whole body.
 #[derive(Debug, Clone)]
@@ -67,8 +71,8 @@ pub struct RawResponse {
     pub body: Bytes,
 }
 
-/// What one attempt produced: a whole answer to classify, or a started stream (a streaming
-/// answer that began successfully; nothing after it is retried).
+/// What one attempt produced: a whole answer to classify, or a started stream (its first event
+/// arrived and was good; nothing after it is retried).
 pub enum Attempt<T> {
     /// A complete answer.
     Answer(RawResponse),
@@ -76,15 +80,24 @@ pub enum Attempt<T> {
     Started(T),
 }
 
-/// A call that succeeded.
+/// How a call that succeeded went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallReport {
+    /// Attempts made (1 = first try).
+    pub attempts: u32,
+    /// Time spent in backoff delays between attempts.
+    pub waited: Duration,
+    /// Time spent waiting for turns under the account's pace.
+    pub paced: Duration,
+}
+
+/// A call that succeeded with a complete answer.
 #[derive(Debug, Clone)]
 pub struct Completed {
     /// The successful answer.
     pub response: RawResponse,
-    /// Attempts made (1 = first try).
-    pub attempts: u32,
-    /// Time spent waiting between attempts.
-    pub waited: Duration,
+    /// How it went.
+    pub report: CallReport,
     /// The trace id of the answer.
     pub trace_id: Option<String>,
 }
@@ -93,132 +106,113 @@ pub struct Completed {
 pub enum Done<T> {
     /// A successful complete answer.
     Answer(Completed),
-    /// A stream that started, after this many attempts and this much waiting.
-    Started(T, u32, Duration),
+    /// A stream that started.
+    Started(T, CallReport),
 }
 
-/// The executor: its settings, the shared budget and the account breaker.
+/// A call that failed, with the last answer when there was one (the middleware passes it on).
+pub type Failed = (GuardError, Option<RawResponse>);
+
+/// The executor. Cheap to clone; clones share the budget, the breaker and the pacer.
 #[derive(Debug, Clone)]
-pub struct Guard {
-    config: RetryConfig,
-    budget: Arc<RetryBudget>,
-    breaker: Arc<AccountBreaker>,
-    rng: Arc<Mutex<fastrand::Rng>>,
-    monitor: Option<Monitor>,
+pub struct Executor {
+    strategy: RetryStrategy,
+    classifiers: Classifiers,
+    honour_server_hints: bool,
+    observer: Option<Arc<dyn Observer>>,
 }
 
-impl Default for Guard {
-    fn default() -> Guard {
-        Guard::new(RetryConfig::default())
+impl Default for Executor {
+    fn default() -> Executor {
+        Executor::new(RetryConfig::default())
     }
 }
 
-/// One attempt's failure, as retrying sees it.
-struct AttemptFailure {
-    cause: Cause,
-    trace_id: Option<String>,
-    hints: ServerHints,
-    retry: Option<CodeRetry>,
-    throttling: bool,
-    ambiguous: bool,
-    level: LogLevel,
-}
+impl Executor {
+    /// An executor with its own budget, breaker and pacer, on tokio's clock.
+    pub fn new(config: RetryConfig) -> Executor {
+        Executor::with_clock(config, Arc::new(TokioClock))
+    }
 
-impl Guard {
-    /// An executor with its own budget and breaker.
-    pub fn new(config: RetryConfig) -> Guard {
-        let budget = Arc::new(RetryBudget::new(config.budget));
-        Guard {
-            config,
-            budget,
-            breaker: Arc::default(),
-            rng: Arc::new(Mutex::new(fastrand::Rng::new())),
-            monitor: None,
+    /// An executor on `clock` (a simulation's, or tokio's paused clock in tests).
+    pub fn with_clock(config: RetryConfig, clock: Arc<dyn Clock>) -> Executor {
+        Executor {
+            strategy: RetryStrategy {
+                delays: config.strategy,
+                max_retries: config.max_retries,
+                deadline: config.deadline,
+                retry_after_cap: config.retry_after_cap,
+                fail_fast_for: config.fail_fast_for,
+                costs: config.budget,
+                budget: Arc::new(RetryBudget::new(config.budget.capacity)),
+                breaker: Arc::default(),
+                pacer: Pacer::with_clock(config.pacing, Arc::clone(&clock)),
+                rng: Arc::new(Mutex::new(fastrand::Rng::new())),
+                clock,
+            },
+            classifiers: Classifiers::default(),
+            honour_server_hints: config.honour_server_hints,
+            observer: None,
         }
     }
 
-    /// Records every attempt (outcome, latency, trace id) in `monitor`.
-    pub fn with_monitor(self, monitor: Monitor) -> Guard {
-        Guard {
-            monitor: Some(monitor),
-            ..self
-        }
+    /// Reports every attempt to `observer` (the monitor, for one).
+    pub fn with_observer(mut self, observer: Arc<dyn Observer>) -> Executor {
+        self.observer = Some(observer);
+        self
     }
 
-    /// The monitor attempts are recorded in, if any.
-    pub fn monitor(&self) -> Option<&Monitor> {
-        self.monitor.as_ref()
+    /// Seeds the random source of the delays, so schedules are reproducible.
+    pub fn with_seed(mut self, seed: u64) -> Executor {
+        self.strategy.rng = Arc::new(Mutex::new(fastrand::Rng::with_seed(seed)));
+        self
     }
 
-    fn record(
-        &self,
-        endpoint: Endpoint,
-        seen: Seen,
-        attempt: u32,
-        last: bool,
-        latency: Duration,
-        trace_id: Option<&str>,
-    ) {
-        if let Some(monitor) = &self.monitor {
-            monitor.record(&Event {
-                endpoint,
-                seen,
-                attempt: attempt + 1,
-                last,
-                latency,
-                trace_id,
-                context: None,
-            });
-        }
+    /// Uses `budget` instead of the default bucket.
+    pub fn with_budget(mut self, budget: Arc<dyn Budget>) -> Executor {
+        self.strategy.budget = budget;
+        self
     }
 
-    /// Uses a seeded random source for the delays, so schedules are reproducible.
-    pub fn with_seed(self, seed: u64) -> Guard {
-        Guard {
-            rng: Arc::new(Mutex::new(fastrand::Rng::with_seed(seed))),
-            ..self
-        }
+    /// Shares `pacer` (for instance with another client of the same account).
+    pub fn with_pacer(mut self, pacer: Pacer) -> Executor {
+        self.strategy.pacer = pacer;
+        self
     }
 
-    /// The settings.
-    pub fn config(&self) -> &RetryConfig {
-        &self.config
+    /// Runs `classifier` before the built-in ones.
+    pub fn with_classifier(mut self, classifier: impl ClassifyRetry + 'static) -> Executor {
+        self.classifiers = self.classifiers.first(classifier);
+        self
     }
 
     /// The shared retry budget.
-    pub fn budget(&self) -> &RetryBudget {
-        &self.budget
+    pub fn budget(&self) -> &dyn Budget {
+        &*self.strategy.budget
     }
 
     /// The account breaker.
     pub fn breaker(&self) -> &AccountBreaker {
-        &self.breaker
+        &self.strategy.breaker
     }
 
-    /// Fails fast when an account-level failure is recent.
-    pub fn check_breaker(&self) -> Result<(), GuardError> {
-        match self.breaker.check() {
-            Some(t) => Err(GuardError::FailingFast {
-                code: t.code,
-                trace_id: t.trace_id,
-                remaining: t.until.saturating_duration_since(Instant::now()),
-            }),
-            None => Ok(()),
-        }
+    /// The pacer.
+    pub fn pacer(&self) -> &Pacer {
+        &self.strategy.pacer
     }
 
     /// Runs `send` until it succeeds or retrying stops making sense. `send` is called once per
     /// attempt and must build its request anew each time (a body is never sent empty).
     pub async fn execute<F, Fut>(
         &self,
-        endpoint: Endpoint,
+        call: impl Into<Call>,
         mut send: F,
     ) -> Result<Completed, GuardError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<RawResponse, TransportFailure>>,
     {
-        let run = self.run(endpoint, || {
+        let run = self.run(call, || {
             let attempt = send();
             async move {
                 attempt
@@ -228,117 +222,115 @@ impl Guard {
         });
         match run.await {
             Ok(Done::Answer(completed)) => Ok(completed),
-            Ok(Done::Started(never, ..)) => match never {},
+            Ok(Done::Started(never, _)) => match never {},
             Err((error, _)) => Err(error),
         }
     }
 
-    /// The attempt loop behind [`Guard::execute`], for answers and streams alike. A failure also
-    /// gives back the last answer, for callers (like the middleware) that pass it on.
+    /// The attempt loop behind [`Executor::execute`], for answers and streams alike.
     pub async fn run<T, F, Fut>(
         &self,
-        endpoint: Endpoint,
+        call: impl Into<Call>,
         mut send: F,
-    ) -> Result<Done<T>, (GuardError, Option<RawResponse>)>
+    ) -> Result<Done<T>, Failed>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<Attempt<T>, TransportFailure>>,
     {
-        self.check_breaker().map_err(|e| (e, None))?;
-        let started = Instant::now();
-        let mut waited = Duration::ZERO;
-        let mut previous_delay = None;
+        let strategy = &self.strategy;
+        let clock = &strategy.clock;
+        let mut state = strategy.start(call.into());
+        let endpoint = state.call.endpoint;
         let mut ambiguous_before = false;
-        for attempt in 0u32.. {
-            let sent_at = Instant::now();
-            let result = match self.remaining(started) {
-                Some(left) => tokio::time::timeout(left, send())
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(TransportFailure {
-                            kind: TransportKind::Timeout,
-                            detail: "the call's deadline passed during the attempt".to_string(),
-                        })
+        loop {
+            let permit = match strategy.before_attempt(&mut state).await {
+                Ok(permit) => permit,
+                Err(error) => {
+                    self.unsent(&state, &error);
+                    return Err((error, None));
+                }
+            };
+            state.attempts += 1;
+            let sent_at = clock.now();
+            let result = match state.deadline {
+                Some(deadline) => tokio::select! {
+                    result = send() => result,
+                    () = clock.sleep_until(deadline) => Err(TransportFailure {
+                        kind: TransportKind::Timeout,
+                        detail: "the call's deadline passed during the attempt".to_string(),
                     }),
+                },
                 None => send().await,
             };
-            let (failure, last) = match result {
+            let latency = clock.now().saturating_duration_since(sent_at);
+            let (failure, last_answer) = match result {
                 Ok(Attempt::Started(stream)) => {
-                    self.succeeded(endpoint, attempt, sent_at.elapsed(), None);
-                    return Ok(Done::Started(stream, attempt + 1, waited));
+                    self.succeeded(&state, permit, latency, None);
+                    return Ok(Done::Started(stream, report(&state)));
                 }
                 Ok(Attempt::Answer(response)) => {
                     match classify(&response.body, response.status, &response.headers, endpoint) {
                         Outcome::Success(success) => {
-                            self.succeeded(
-                                endpoint,
-                                attempt,
-                                sent_at.elapsed(),
-                                success.trace_id.as_deref(),
-                            );
+                            self.succeeded(&state, permit, latency, success.trace_id.as_deref());
                             return Ok(Done::Answer(Completed {
                                 trace_id: success.trace_id,
                                 response,
-                                attempts: attempt + 1,
-                                waited,
+                                report: report(&state),
                             }));
                         }
-                        outcome => (attempt_failure(outcome, &response.headers), Some(response)),
+                        outcome => {
+                            let hints =
+                                ServerHints::from_headers(&response.headers, clock.system_now());
+                            (AttemptFailure::answer(outcome, hints), Some(response))
+                        }
                     }
                 }
-                Err(transport) => (
-                    AttemptFailure {
-                        retry: transport.kind.is_retryable().then_some(TRANSIENT),
-                        ambiguous: transport.kind.is_ambiguous(),
-                        cause: Cause::Transport(transport),
-                        trace_id: None,
-                        hints: ServerHints::default(),
-                        throttling: false,
-                        level: LogLevel::Warn,
-                    },
-                    None,
-                ),
+                Err(transport) => (AttemptFailure::transport(transport), None),
             };
-            let decision = self.decide(&failure, attempt, started, previous_delay);
-            log_attempt(endpoint, attempt, &failure, &decision);
-            let seen = match &failure.cause {
-                Cause::Api { code, .. } => Seen::Code(*code),
-                Cause::Malformed { .. } => Seen::Malformed,
-                Cause::Transport(_) => Seen::Transport,
+            let hints = if self.honour_server_hints {
+                failure.hints
+            } else {
+                ServerHints::default()
             };
-            self.record(
+            let action = self.classifiers.classify(&Failure {
                 endpoint,
-                seen,
-                attempt,
-                decision.is_err(),
-                sent_at.elapsed(),
+                cause: &failure.cause,
+                hints,
+            });
+            let next = strategy.after_attempt(&mut state, action, permit);
+            self.gauge_budget();
+            log_attempt(&state, &failure, next);
+            self.observe(
+                &state,
+                failure.seen(),
+                matches!(next, Next::Stop(_)),
+                latency,
                 failure.trace_id.as_deref(),
             );
-            match decision {
-                Ok(delay) => {
+            match next {
+                Next::RetryAfter(delay) => {
                     ambiguous_before |= failure.ambiguous;
-                    tokio::time::sleep(delay).await;
-                    waited += delay;
-                    previous_delay = Some(delay);
+                    if !delay.is_zero() {
+                        clock.sleep_until(clock.now() + delay).await;
+                        state.waited += delay;
+                    }
                 }
-                Err(stopped) => {
-                    let code = match &failure.cause {
-                        Cause::Api { code, .. } => Some(*code),
-                        _ => None,
-                    };
+                Next::Stop(stopped) => {
+                    let code = failure.code();
                     if let Some(code) = code {
-                        self.breaker.record(
+                        strategy.breaker.record(
                             code,
                             failure.trace_id.as_deref(),
-                            self.config.fail_fast_for,
+                            strategy.fail_fast_for,
+                            clock.now(),
                         );
                     }
                     let call = Box::new(CallFailure {
                         cause: failure.cause,
                         endpoint,
                         trace_id: failure.trace_id,
-                        attempts: attempt + 1,
-                        waited,
+                        attempts: state.attempts,
+                        waited: state.waited,
                         stopped,
                     });
                     let error = if endpoint == Endpoint::VoiceClone
@@ -349,159 +341,169 @@ impl Guard {
                     } else {
                         GuardError::Failed(call)
                     };
-                    return Err((error, last));
+                    return Err((error, last_answer));
                 }
             }
         }
-        unreachable!("the attempt loop only ends by returning")
     }
 
-    /// The wait before the next attempt, or why there is none.
-    fn decide(
-        &self,
-        failure: &AttemptFailure,
-        attempt: u32,
-        started: Instant,
-        previous: Option<Duration>,
-    ) -> Result<Duration, StopReason> {
-        let hints = if self.config.honour_server_hints {
-            failure.hints
-        } else {
-            ServerHints::default()
-        };
-        let retry = match (hints.should_retry, failure.retry) {
-            (Some(false), _) => return Err(StopReason::ServerSaidNo),
-            (Some(true), None) => TRANSIENT,
-            (_, Some(retry)) => retry,
-            (None, None) => return Err(StopReason::NotRetryable),
-        };
-        if self
-            .config
-            .deadline
-            .is_some_and(|deadline| started.elapsed() >= deadline)
-        {
-            return Err(StopReason::DeadlineReached);
-        }
-        if attempt >= retry.max_retries.min(self.config.max_retries) {
-            return Err(StopReason::AttemptsExhausted);
-        }
-        let delay = match hints.retry_after {
-            Some(asked) => asked.min(self.config.retry_after_cap),
-            None => {
-                let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-                self.config
-                    .strategy
-                    .delay_for(&retry, attempt, previous, &mut *rng)
-            }
-        };
-        if let Some(deadline) = self.config.deadline
-            && started.elapsed() + delay >= deadline
-        {
-            return Err(StopReason::DeadlineReached);
-        }
-        let spent = self.budget.try_spend(failure.throttling);
-        metrics::budget_level(self.budget.level());
-        if !spent {
-            return Err(StopReason::BudgetExhausted);
-        }
-        Ok(delay)
-    }
-
-    /// A call succeeded: a first-try success refills the budget; the attempt is recorded.
     fn succeeded(
         &self,
-        endpoint: Endpoint,
-        attempt: u32,
+        state: &CallState,
+        permit: Option<crate::pacer::Permit>,
         latency: Duration,
         trace_id: Option<&str>,
     ) {
-        if attempt == 0 {
-            self.budget.refund();
-            metrics::budget_level(self.budget.level());
-        }
-        self.record(endpoint, Seen::Success, attempt, true, latency, trace_id);
+        self.strategy.succeeded(state, permit);
+        self.gauge_budget();
+        self.observe(state, Seen::Success, true, latency, trace_id);
         tracing::debug!(
-            endpoint = endpoint.as_str(),
-            attempt = attempt + 1,
+            endpoint = state.call.endpoint.as_str(),
+            attempt = state.attempts,
             trace_id,
             "MiniMax call succeeded"
         );
     }
 
-    fn remaining(&self, started: Instant) -> Option<Duration> {
-        self.config
-            .deadline
-            .map(|d| d.saturating_sub(started.elapsed()))
+    fn gauge_budget(&self) {
+        metrics::gauge!("minimax_retry_budget_tokens").set(f64::from(self.strategy.budget.level()));
     }
-}
 
-fn attempt_failure(outcome: Outcome, headers: &HeaderMap) -> AttemptFailure {
-    let hints = ServerHints::from_headers(headers, SystemTime::now());
-    let trace_id = outcome.trace_id().map(str::to_string);
-    let (retry, throttling, ambiguous, level) = match &outcome {
-        Outcome::ApiError(error) => {
-            let info = error.info();
-            let throttling = info.category == Category::Throttling;
-            (
-                info.retry,
-                throttling,
-                error.code == ErrorCode::TIMEOUT,
-                info.log_level,
-            )
+    /// A call that ended before it was sent: the breaker is open, or its turn would come too late.
+    fn unsent(&self, state: &CallState, error: &GuardError) {
+        let seen = match error {
+            GuardError::FailingFast { .. } => Seen::FailingFast,
+            _ => Seen::PacedPastDeadline,
+        };
+        tracing::warn!(
+            endpoint = state.call.endpoint.as_str(),
+            outcome = seen.label(),
+            "MiniMax call not sent: {error}"
+        );
+        self.observe(state, seen, true, Duration::ZERO, None);
+    }
+
+    fn observe(
+        &self,
+        state: &CallState,
+        seen: Seen,
+        last: bool,
+        latency: Duration,
+        trace_id: Option<&str>,
+    ) {
+        if let Some(observer) = &self.observer {
+            observer.observe(&Event {
+                endpoint: state.call.endpoint,
+                seen,
+                attempt: state.attempts.max(1),
+                last,
+                latency,
+                paced: state.paced,
+                trace_id,
+                context: None,
+            });
         }
-        Outcome::Malformed(bad) => (
-            bad.is_retryable().then_some(TRANSIENT),
-            bad.http_status == 429,
-            bad.is_retryable(),
-            LogLevel::Warn,
-        ),
-        Outcome::Success(_) => (None, false, false, LogLevel::Info),
-    };
-    let Some(cause) = Cause::from_outcome(outcome) else {
-        unreachable!("successes return before failures are built")
-    };
-    AttemptFailure {
-        cause,
-        trace_id,
-        hints,
-        retry,
-        throttling,
-        ambiguous,
-        level,
     }
 }
 
-/// One `tracing` event per failed attempt, at the catalog's level for the code.
-fn log_attempt(
-    endpoint: Endpoint,
-    attempt: u32,
-    failure: &AttemptFailure,
-    decision: &Result<Duration, StopReason>,
-) {
-    let outcome = match &failure.cause {
-        Cause::Api { code, .. } => code.as_i64().to_string(),
-        Cause::Malformed { malformed, .. } => format!("{malformed:?}"),
-        Cause::Transport(t) => t.kind.to_string(),
+fn report(state: &CallState) -> CallReport {
+    CallReport {
+        attempts: state.attempts,
+        waited: state.waited,
+        paced: state.paced,
+    }
+}
+
+/// One failed attempt.
+struct AttemptFailure {
+    cause: Cause,
+    trace_id: Option<String>,
+    hints: ServerHints,
+    /// Whether the request may have been carried out although no usable answer came.
+    ambiguous: bool,
+    level: LogLevel,
+}
+
+impl AttemptFailure {
+    fn answer(outcome: Outcome, hints: ServerHints) -> AttemptFailure {
+        let trace_id = outcome.trace_id().map(str::to_string);
+        let (ambiguous, level) = match &outcome {
+            Outcome::ApiError(error) => (error.code == ErrorCode::TIMEOUT, error.info().log_level),
+            Outcome::Malformed(bad) => (bad.is_retryable(), LogLevel::Warn),
+            Outcome::Success(_) => (false, LogLevel::Info),
+        };
+        let Some(cause) = Cause::from_outcome(outcome) else {
+            unreachable!("successes return before failures are built")
+        };
+        AttemptFailure {
+            cause,
+            trace_id,
+            hints,
+            ambiguous,
+            level,
+        }
+    }
+
+    fn transport(failure: TransportFailure) -> AttemptFailure {
+        AttemptFailure {
+            ambiguous: failure.kind.is_ambiguous(),
+            cause: Cause::Transport(failure),
+            trace_id: None,
+            hints: ServerHints::default(),
+            level: LogLevel::Warn,
+        }
+    }
+
+    fn code(&self) -> Option<ErrorCode> {
+        match &self.cause {
+            Cause::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    fn seen(&self) -> Seen {
+        match &self.cause {
+            Cause::Api { code, .. } => Seen::Code(*code),
+            Cause::Malformed { .. } => Seen::Malformed,
+            Cause::Transport(_) => Seen::Transport,
+        }
+    }
+}
+
+/// One `tracing` event per failed attempt, at the catalog's level for the code (throttles that
+/// the pacer absorbs at debug: they are expected while it learns the rate).
+fn log_attempt(state: &CallState, failure: &AttemptFailure, next: Next) {
+    let outcome = failure.cause.label();
+    let endpoint = state.call.endpoint.as_str();
+    let (retry_in_ms, stopped) = match next {
+        Next::RetryAfter(delay) => (Some(delay.as_millis() as u64), None),
+        Next::Stop(reason) => (None, Some(reason)),
     };
-    let (retry_in_ms, stopped) = match decision {
-        Ok(delay) => (Some(delay.as_millis() as u64), None),
-        Err(reason) => (None, Some(reason.to_string())),
+    let paced_throttle = matches!(next, Next::RetryAfter(d) if d.is_zero())
+        && failure
+            .code()
+            .is_some_and(|c| c.info_on(state.call.endpoint).category == Category::Throttling);
+    let level = if paced_throttle {
+        LogLevel::Info
+    } else {
+        failure.level
     };
     macro_rules! event {
         ($level:expr) => {
             tracing::event!(
                 $level,
-                endpoint = endpoint.as_str(),
-                attempt = attempt + 1,
+                endpoint,
+                attempt = state.attempts,
                 outcome = %outcome,
                 trace_id = failure.trace_id.as_deref(),
                 retry_in_ms,
-                stopped = stopped.as_deref(),
+                stopped = stopped.map(|s| s.to_string()),
                 "MiniMax call failed"
             )
         };
     }
-    match failure.level {
+    match level {
+        LogLevel::Info if paced_throttle => event!(tracing::Level::DEBUG),
         LogLevel::Info => event!(tracing::Level::INFO),
         LogLevel::Warn => event!(tracing::Level::WARN),
         LogLevel::Error => event!(tracing::Level::ERROR),
@@ -511,6 +513,7 @@ fn log_attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::StopReason;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     fn answer(code: i64, headers: &[(&'static str, &'static str)]) -> RawResponse {
@@ -531,8 +534,8 @@ mod tests {
         }
     }
 
-    fn quick() -> Guard {
-        Guard::new(RetryConfig {
+    fn quick() -> Executor {
+        Executor::new(RetryConfig {
             strategy: DelayStrategy::FullJitter {
                 base: Duration::from_millis(1),
                 cap: Duration::from_millis(2),
@@ -542,11 +545,11 @@ mod tests {
     }
 
     async fn calls_until_done(
-        guard: &Guard,
+        executor: &Executor,
         first: RawResponse,
     ) -> (u32, Result<Completed, GuardError>) {
         let calls = AtomicU32::new(0);
-        let result = guard
+        let result = executor
             .execute(Endpoint::Chat, || {
                 let n = calls.fetch_add(1, Ordering::SeqCst);
                 let response = if n == 0 {
@@ -560,7 +563,7 @@ mod tests {
         (calls.load(Ordering::SeqCst), result)
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn the_server_can_forbid_or_ask_for_a_retry() {
         let (calls, result) =
             calls_until_done(&quick(), answer(1002, &[("x-should-retry", "false")])).await;
@@ -571,30 +574,44 @@ mod tests {
         );
         let (calls, result) =
             calls_until_done(&quick(), answer(2013, &[("x-should-retry", "true")])).await;
-        assert_eq!((calls, result.map(|c| c.attempts).ok()), (2, Some(2)));
-        let ignoring = Guard::new(RetryConfig {
+        assert_eq!(
+            (calls, result.map(|c| c.report.attempts).ok()),
+            (2, Some(2))
+        );
+        let ignoring = Executor::new(RetryConfig {
             honour_server_hints: false,
-            ..quick().config().clone()
+            ..RetryConfig::default()
         });
         let (calls, _) =
             calls_until_done(&ignoring, answer(2013, &[("x-should-retry", "true")])).await;
         assert_eq!(calls, 1);
     }
 
-    #[tokio::test]
-    async fn a_first_try_success_refills_the_budget_a_retry_spends_it() {
-        let guard = quick();
-        assert!(guard.budget().try_spend(false));
-        let before = guard.budget().level();
-        let (_, ok) = calls_until_done(&guard, answer(0, &[])).await;
+    #[tokio::test(start_paused = true)]
+    async fn a_retried_call_that_succeeds_gives_its_cost_back_and_throttles_cost_nothing() {
+        let executor = quick();
+        assert!(executor.budget().withdraw(20));
+        let before = executor.budget().level();
+        let (_, ok) = calls_until_done(&executor, answer(0, &[])).await;
         assert!(ok.is_ok());
-        assert_eq!(guard.budget().level(), before + 1);
-        let (_, retried) = calls_until_done(&guard, answer(1002, &[])).await;
-        assert_eq!(retried.map(|c| c.attempts).ok(), Some(2));
         assert_eq!(
-            guard.budget().level(),
-            before + 1 - 5,
-            "a throttling retry costs 5"
+            executor.budget().level(),
+            before + 1,
+            "a first-try success gives 1"
+        );
+        let (_, retried) = calls_until_done(&executor, answer(1000, &[])).await;
+        assert_eq!(retried.map(|c| c.report.attempts).ok(), Some(2));
+        assert_eq!(
+            executor.budget().level(),
+            before + 1,
+            "the retry's 14 came back"
+        );
+        let (_, throttled) = calls_until_done(&executor, answer(1002, &[])).await;
+        assert_eq!(throttled.map(|c| c.report.attempts).ok(), Some(2));
+        assert_eq!(
+            executor.budget().level(),
+            before + 1,
+            "paced throttles cost nothing"
         );
     }
 }

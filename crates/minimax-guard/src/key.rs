@@ -29,6 +29,11 @@ impl ApiKey {
             .map(ApiKey::new)
     }
 
+    /// The account the key belongs to, as the pacer knows it: a fingerprint, never the key.
+    pub fn account(&self) -> crate::pacer::AccountId {
+        crate::pacer::AccountId::of_key(self.0.expose_secret())
+    }
+
     /// The `Authorization` header value, marked sensitive so HTTP debugging never prints it.
     pub(crate) fn header_value(
         &self,

@@ -30,14 +30,14 @@
 //! ```
 //! // The executor alone, around any operation that returns a MiniMax answer:
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use minimax_guard::{Guard, RawResponse, RetryConfig};
+//! use minimax_guard::{Executor, RawResponse, RetryConfig};
 //! use minimax_errors::Endpoint;
-//! let guard = Guard::new(RetryConfig::default());
-//! let answer = guard.execute(Endpoint::Chat, || async {
+//! let executor = Executor::new(RetryConfig::default());
+//! let answer = executor.execute(Endpoint::Chat, || async {
 //!     let body = r#"{"base_resp":{"status_code":0,"status_msg":""}}"#;
 //!     Ok(RawResponse { status: 200, headers: Default::default(), body: body.into() })
 //! }).await.unwrap();
-//! assert_eq!(answer.attempts, 1);
+//! assert_eq!(answer.report.attempts, 1);
 //! # });
 //! ```
 
@@ -45,22 +45,30 @@
 
 pub mod breaker;
 pub mod budget;
+pub mod classifier;
 pub mod client;
+pub mod clock;
 mod error;
 pub mod executor;
 pub mod hints;
 mod key;
 mod middleware;
 pub mod monitor;
+pub mod observer;
+pub mod pacer;
+pub mod strategy;
 mod stream;
 pub mod transport;
 pub mod types;
 
-pub use budget::{BudgetConfig, RetryBudget};
+pub use budget::{Budget, BudgetConfig, RetryBudget};
 pub use client::{ClientBuilder, MiniMaxClient, read_answer};
 pub use error::{CallFailure, Cause, GuardError, StopReason};
-pub use executor::{Completed, Guard, RawResponse, RetryConfig};
+pub use executor::{CallReport, Completed, Executor, RawResponse, RetryConfig};
 pub use key::ApiKey;
 pub use middleware::MiniMaxRetryMiddleware;
+pub use observer::{Observer, Seen};
+pub use pacer::{AccountId, GroupLimits, Pacer, PacingConfig};
+pub use strategy::Call;
 pub use stream::EventStream;
 pub use types::Reply;

@@ -3,7 +3,9 @@
 //! included) and retried by the catalog, within the same budget, deadline and fail-fast rules.
 
 use crate::client::read_answer;
-use crate::executor::{Attempt, Done, Guard, RawResponse, RetryConfig};
+use crate::executor::{Attempt, Done, Executor, RawResponse, RetryConfig};
+use crate::pacer::AccountId;
+use crate::strategy::Call;
 use crate::transport::{TransportFailure, TransportKind};
 use http::Extensions;
 use minimax_errors::Endpoint;
@@ -27,25 +29,25 @@ use std::convert::Infallible;
 /// ```
 #[derive(Debug, Clone)]
 pub struct MiniMaxRetryMiddleware {
-    guard: Guard,
+    executor: Executor,
 }
 
 impl MiniMaxRetryMiddleware {
-    /// A middleware with its own budget and breaker.
+    /// A middleware with its own budget, breaker and pacer.
     pub fn new(config: RetryConfig) -> MiniMaxRetryMiddleware {
         MiniMaxRetryMiddleware {
-            guard: Guard::new(config),
+            executor: Executor::new(config),
         }
     }
 
-    /// A middleware sharing an existing executor (and so its budget and breaker).
-    pub fn with_guard(guard: Guard) -> MiniMaxRetryMiddleware {
-        MiniMaxRetryMiddleware { guard }
+    /// A middleware sharing an existing executor (and so its budget, breaker and pacer).
+    pub fn with_executor(executor: Executor) -> MiniMaxRetryMiddleware {
+        MiniMaxRetryMiddleware { executor }
     }
 
     /// The executor.
-    pub fn guard(&self) -> &Guard {
-        &self.guard
+    pub fn executor(&self) -> &Executor {
+        &self.executor
     }
 }
 
@@ -61,8 +63,15 @@ impl Middleware for MiniMaxRetryMiddleware {
         if request.try_clone().is_none() {
             return next.run(request, extensions).await;
         }
+        // The account is the key's fingerprint, so calls with different keys pace apart.
+        let account = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map_or(AccountId::UNKNOWN, AccountId::of_key);
         let shared = &*extensions;
-        let run = self.guard.run::<Infallible, _, _>(endpoint, || {
+        let call = Call::new(endpoint).account(account);
+        let run = self.executor.run::<Infallible, _, _>(call, || {
             let attempt = request.try_clone();
             let next = next.clone();
             let mut extensions = shared.clone();

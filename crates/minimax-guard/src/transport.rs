@@ -27,6 +27,19 @@ pub enum TransportKind {
 }
 
 impl TransportKind {
+    /// Its name in logs and labels (`connect`, `timeout`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Connect => "connect",
+            TransportKind::Timeout => "timeout",
+            TransportKind::ConnectionLost => "connection_lost",
+            TransportKind::Tls => "tls",
+            TransportKind::InvalidUrl => "invalid_url",
+            TransportKind::Request => "request",
+            TransportKind::TooLarge => "too_large",
+        }
+    }
+
     /// Whether sending again can help.
     pub fn is_retryable(self) -> bool {
         matches!(

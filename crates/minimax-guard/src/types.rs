@@ -12,8 +12,10 @@ pub struct Reply<T> {
     pub value: T,
     /// Attempts made (1 = first try).
     pub attempts: u32,
-    /// Time spent waiting between attempts.
+    /// Time spent in backoff delays between attempts.
     pub waited: Duration,
+    /// Time spent waiting for turns under the account's pace.
+    pub paced: Duration,
     /// The trace id of the answer.
     pub trace_id: Option<String>,
 }

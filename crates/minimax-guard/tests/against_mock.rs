@@ -11,8 +11,8 @@ use futures_util::StreamExt;
 use minimax_errors::validate::{T2aRequest, VoiceCloneRequest};
 use minimax_errors::{Dialect, Endpoint, ErrorCode, catalog};
 use minimax_guard::{
-    ApiKey, BudgetConfig, Cause, GuardError, MiniMaxClient, MiniMaxRetryMiddleware, RetryConfig,
-    StopReason,
+    ApiKey, BudgetConfig, Cause, GuardError, MiniMaxClient, MiniMaxRetryMiddleware, PacingConfig,
+    RetryConfig, StopReason,
 };
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
 use std::time::{Duration, Instant};
@@ -128,8 +128,10 @@ mod retries {
             [Action::Code(ErrorCode::RATE_LIMIT); 10],
         ))
         .await;
+        // Unpaced, a throttle is retried as a plain retry layer would: within the attempts.
         let retry = RetryConfig {
             max_retries: 2,
+            pacing: PacingConfig::off(),
             ..fast_retry()
         };
         let error = client(&server, retry).chat(&chat()).await.unwrap_err();
@@ -148,6 +150,26 @@ mod retries {
         let report = f.report(minimax_errors::Lang::Zh).unwrap();
         assert_eq!(report.message, "请求频率超限");
         assert_eq!(server.stats().requests_on("chat"), 3);
+    }
+
+    #[tokio::test]
+    async fn paced_throttles_are_retried_past_the_attempt_limit_at_no_cost_to_the_budget() {
+        let rate = Action::Code(ErrorCode::RATE_LIMIT);
+        let server = mock(once(Endpoint::Chat, [rate, rate, rate, Action::Ok])).await;
+        let retry = RetryConfig {
+            max_retries: 1,
+            ..fast_retry()
+        };
+        let client = client(&server, retry);
+        let full = client.executor().budget().level();
+        let reply = client.chat(&chat()).await.unwrap();
+        assert_eq!(reply.attempts, 4);
+        assert_eq!(reply.waited, Duration::ZERO, "no backoff of its own");
+        assert!(
+            reply.paced > Duration::ZERO,
+            "the pacer held the account back"
+        );
+        assert_eq!(client.executor().budget().level(), full);
     }
 
     #[tokio::test]
@@ -209,7 +231,7 @@ mod limits {
             "{sent} requests for {calls} calls"
         );
         assert_eq!(
-            client.guard().budget().level(),
+            client.executor().budget().level(),
             budget.capacity % budget.retry_cost
         );
         // Once drained, every call is a single request: amplification 1.0.
@@ -264,7 +286,12 @@ mod limits {
         let server = mock(scenario).await;
         let started = Instant::now();
         let reply = client(&server, fast_retry()).chat(&chat()).await.unwrap();
-        assert_eq!(reply.waited, Duration::from_millis(300));
+        // The pacer holds the account for the server's wait.
+        assert!(
+            reply.paced >= Duration::from_millis(300),
+            "{:?}",
+            reply.paced
+        );
         assert!(started.elapsed() >= Duration::from_millis(300));
         // Capped by the configuration.
         server.reset();
@@ -273,7 +300,11 @@ mod limits {
             ..fast_retry()
         };
         let reply = client(&server, capped).chat(&chat()).await.unwrap();
-        assert_eq!(reply.waited, Duration::from_millis(50));
+        assert!(
+            reply.paced >= Duration::from_millis(50) && reply.paced < Duration::from_millis(250),
+            "{:?}",
+            reply.paced
+        );
     }
 
     #[tokio::test]
@@ -301,7 +332,7 @@ mod limits {
         );
         assert!(error.to_string().contains("calls fail fast"), "{error}");
         assert_eq!(server.stats().requests, 1, "the second call never left");
-        client.guard().breaker().clear();
+        client.executor().breaker().clear();
         assert!(client.t2a(&speech("female-shaonv")).await.is_ok());
     }
 

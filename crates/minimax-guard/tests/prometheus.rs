@@ -83,10 +83,12 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
         .unwrap();
     for line in [
         r#"minimax_requests_total{endpoint="chat",outcome="1002"} 1"#,
-        r#"minimax_requests_total{endpoint="chat",outcome="0"} 1"#,
+        r#"minimax_requests_total{endpoint="chat",outcome="success"} 1"#,
         r#"minimax_errors_total{endpoint="chat",code="1026",category="content"} 1"#,
         r#"minimax_retries_total{endpoint="chat"} 1"#,
-        "minimax_retry_budget_tokens 495", // 500 less one throttling retry (5)
+        "minimax_retry_budget_tokens 500", // a paced throttle costs nothing
+        r#"minimax_pacer_rate_rpm{group="text"}"#,
+        r#"minimax_pacer_waiting{group="text"} 0"#,
         r#"minimax_request_duration_seconds_count{endpoint="chat"} 3"#,
     ] {
         assert!(text.contains(line), "{line} missing from:\n{text}");

@@ -49,8 +49,18 @@ pub struct KeyConfig {
     pub name: String,
     /// Account balance in calls; each accepted call costs one. `None`: unlimited.
     pub balance: Option<u64>,
-    /// Requests per minute, as a token bucket (1002). `None`: unlimited.
+    /// Requests per minute (1002). `None`: unlimited.
     pub rpm: Option<u32>,
+    /// How the RPM limit is counted (default: a token bucket).
+    pub rpm_mode: RpmMode,
+    /// The bucket's capacity: requests allowed at once after a quiet spell (default: a whole
+    /// minute's worth, `rpm`).
+    pub burst: Option<u32>,
+    /// The length of a fixed window in seconds (`rpm_mode = "fixed-window"`; default 60): each
+    /// window allows `rpm × window_secs / 60` requests.
+    pub window_secs: u64,
+    /// Start with the bucket or the current window spent, as after another process used it.
+    pub start_spent: bool,
     /// T2A characters per minute (1039). `None`: unlimited.
     pub tpm: Option<u64>,
     /// Requests in flight at once (1041). `None`: unlimited.
@@ -77,6 +87,10 @@ impl Default for KeyConfig {
             name: "demo".to_string(),
             balance: None,
             rpm: Some(500),
+            rpm_mode: RpmMode::Bucket,
+            burst: None,
+            window_secs: 60,
+            start_spent: false,
             tpm: Some(20_000),
             max_concurrent: Some(32),
             quota: None,
@@ -101,6 +115,17 @@ impl KeyConfig {
             ..KeyConfig::default()
         }
     }
+}
+
+/// How a key's requests per minute are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RpmMode {
+    /// A token bucket refilled at `rpm / 60` per second, holding at most `burst`.
+    #[default]
+    Bucket,
+    /// Fixed windows of `window_secs`, each allowing `rpm × window_secs / 60` requests.
+    FixedWindow,
 }
 
 /// Sensitive words.

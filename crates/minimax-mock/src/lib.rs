@@ -28,14 +28,14 @@ mod app;
 mod chat;
 pub mod config;
 mod files;
-mod limits;
+pub mod limits;
 mod reply;
 pub mod scenario;
 mod server;
 mod speech;
 pub mod stats;
 
-pub use config::{DEMO_KEY, KeyConfig, MockConfig, SensitiveWords};
+pub use config::{DEMO_KEY, KeyConfig, MockConfig, RpmMode, SensitiveWords};
 pub use scenario::{Action, EndpointFaults, Latency, Scenario, Weighted};
 pub use server::MockServer;
 pub use stats::{EndpointStats, Stats};

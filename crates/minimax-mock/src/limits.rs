@@ -1,7 +1,9 @@
-//! Per-key account limits: requests per minute (1002), T2A characters per minute (1039), rate
-//! growth (2045), connections (1041), a usage quota per window (2056) and the balance (1008).
+//! Per-key account limits: requests per minute (1002) as a token bucket or fixed windows, T2A
+//! characters per minute (1039) as a sliding window, rate growth (2045), connections (1041), a
+//! usage quota per window (2056) and the balance (1008). Public, so simulations can run the same
+//! limits in-process, in virtual time.
 
-use crate::config::KeyConfig;
+use crate::config::{KeyConfig, RpmMode};
 use minimax_errors::ErrorCode;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -10,12 +12,15 @@ use std::time::{Duration, Instant};
 
 /// The running state of one key's account.
 #[derive(Debug)]
-pub(crate) struct Account {
+pub struct Account {
     config: KeyConfig,
     in_flight: Arc<AtomicU32>,
     /// RPM token bucket: tokens left and when they were last topped up.
     tokens: f64,
     refilled: Instant,
+    /// RPM fixed window: when the current one started and what it has admitted.
+    window_start: Instant,
+    window_used: u64,
     /// T2A characters sent in the last minute.
     characters: VecDeque<(Instant, u64)>,
     /// Rate growth: requests in the current and the previous window.
@@ -29,7 +34,8 @@ pub(crate) struct Account {
 }
 
 /// Holds one of the key's connection slots until dropped.
-pub(crate) struct Slot(Arc<AtomicU32>);
+#[derive(Debug)]
+pub struct Slot(Arc<AtomicU32>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
@@ -38,10 +44,18 @@ impl Drop for Slot {
 }
 
 impl Account {
-    pub(crate) fn new(config: KeyConfig) -> Account {
-        let now = Instant::now();
+    /// A fresh account (its bucket full, unless the key starts spent), as of now.
+    pub fn new(config: KeyConfig) -> Account {
+        Account::new_at(config, Instant::now())
+    }
+
+    /// A fresh account as of `now`.
+    pub fn new_at(config: KeyConfig, now: Instant) -> Account {
+        let capacity = config.burst.or(config.rpm).map_or(0.0, f64::from);
         Account {
-            tokens: config.rpm.map_or(0.0, f64::from),
+            tokens: if config.start_spent { 0.0 } else { capacity },
+            window_start: now,
+            window_used: if config.start_spent { u64::MAX / 2 } else { 0 },
             balance: config.balance,
             config,
             in_flight: Arc::new(AtomicU32::new(0)),
@@ -56,12 +70,12 @@ impl Account {
     }
 
     /// The key's configuration.
-    pub(crate) fn config(&self) -> &KeyConfig {
+    pub fn config(&self) -> &KeyConfig {
         &self.config
     }
 
     /// Takes a connection slot, or 1041 when the key has too many requests in flight.
-    pub(crate) fn connect(&self) -> Result<Slot, ErrorCode> {
+    pub fn connect(&self) -> Result<Slot, ErrorCode> {
         let now = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
         let slot = Slot(Arc::clone(&self.in_flight));
         match self.config.max_concurrent {
@@ -70,16 +84,38 @@ impl Account {
         }
     }
 
-    /// Admits one request, or says which limit it hits. A rejected request uses nothing up.
-    pub(crate) fn admit(&mut self, now: Instant) -> Result<(), ErrorCode> {
-        if let Some(rpm) = self.config.rpm {
-            let per_sec = f64::from(rpm) / 60.0;
-            let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
-            self.tokens = (self.tokens + elapsed * per_sec).min(f64::from(rpm));
-            self.refilled = now;
-            if self.tokens < 1.0 {
-                return Err(ErrorCode::RATE_LIMIT);
+    /// Whether the RPM limit admits a request at `now` (nothing is used up).
+    fn rpm_allows(&mut self, now: Instant) -> bool {
+        let Some(rpm) = self.config.rpm else {
+            return true;
+        };
+        match self.config.rpm_mode {
+            RpmMode::Bucket => {
+                let per_sec = f64::from(rpm) / 60.0;
+                let capacity = f64::from(self.config.burst.unwrap_or(rpm).max(1));
+                let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+                self.tokens = (self.tokens + elapsed * per_sec).min(capacity);
+                self.refilled = now;
+                self.tokens >= 1.0
             }
+            RpmMode::FixedWindow => {
+                let length = Duration::from_secs(self.config.window_secs.max(1));
+                let elapsed = now.saturating_duration_since(self.window_start);
+                if elapsed >= length {
+                    let windows = (elapsed.as_secs_f64() / length.as_secs_f64()).floor();
+                    self.window_start += length.mul_f64(windows);
+                    self.window_used = 0;
+                }
+                let allowed = u64::from(rpm) * length.as_secs() / 60;
+                self.window_used < allowed.max(1)
+            }
+        }
+    }
+
+    /// Admits one request, or says which limit it hits. A rejected request uses nothing up.
+    pub fn admit(&mut self, now: Instant) -> Result<(), ErrorCode> {
+        if !self.rpm_allows(now) {
+            return Err(ErrorCode::RATE_LIMIT);
         }
         if let Some(factor) = self.config.growth_factor {
             self.roll_growth_window(now);
@@ -106,6 +142,7 @@ impl Account {
         // Every check passed: use one of each.
         if self.config.rpm.is_some() {
             self.tokens -= 1.0;
+            self.window_used = self.window_used.saturating_add(1);
         }
         self.growth_current += 1;
         self.quota_used += 1;
@@ -116,7 +153,7 @@ impl Account {
     }
 
     /// Spends `count` T2A characters, or 1039 when the last minute's total would pass the TPM.
-    pub(crate) fn spend_characters(&mut self, count: u64, now: Instant) -> Result<(), ErrorCode> {
+    pub fn spend_characters(&mut self, count: u64, now: Instant) -> Result<(), ErrorCode> {
         let Some(tpm) = self.config.tpm else {
             return Ok(());
         };
@@ -179,6 +216,78 @@ mod tests {
             a.admit(t0 + Duration::from_millis(1000)),
             Err(ErrorCode::RATE_LIMIT)
         );
+    }
+
+    #[test]
+    fn burst_caps_the_bucket_and_a_spent_key_starts_empty() {
+        let t0 = Instant::now();
+        let mut a = Account::new_at(
+            KeyConfig {
+                rpm: Some(600),
+                burst: Some(3),
+                ..KeyConfig::unlimited()
+            },
+            t0,
+        );
+        for _ in 0..3 {
+            assert_eq!(a.admit(t0), Ok(()));
+        }
+        assert_eq!(a.admit(t0), Err(ErrorCode::RATE_LIMIT));
+        let later = t0 + Duration::from_secs(60);
+        for _ in 0..3 {
+            assert_eq!(a.admit(later), Ok(()));
+        }
+        assert_eq!(
+            a.admit(later),
+            Err(ErrorCode::RATE_LIMIT),
+            "a minute refills only the burst"
+        );
+        let mut spent = Account::new_at(
+            KeyConfig {
+                rpm: Some(600),
+                start_spent: true,
+                ..KeyConfig::unlimited()
+            },
+            t0,
+        );
+        assert_eq!(spent.admit(t0), Err(ErrorCode::RATE_LIMIT));
+        assert_eq!(
+            spent.admit(t0 + Duration::from_millis(100)),
+            Ok(()),
+            "10 per second"
+        );
+    }
+
+    #[test]
+    fn fixed_windows_reset_at_their_boundary() {
+        let t0 = Instant::now();
+        let config = KeyConfig {
+            rpm: Some(60),
+            rpm_mode: RpmMode::FixedWindow,
+            window_secs: 10,
+            ..KeyConfig::unlimited()
+        };
+        let mut a = Account::new_at(config.clone(), t0);
+        for _ in 0..10 {
+            assert_eq!(a.admit(t0), Ok(()));
+        }
+        assert_eq!(
+            a.admit(t0 + Duration::from_secs(9)),
+            Err(ErrorCode::RATE_LIMIT)
+        );
+        assert_eq!(a.admit(t0 + Duration::from_secs(10)), Ok(()));
+        let mut spent = Account::new_at(
+            KeyConfig {
+                start_spent: true,
+                ..config
+            },
+            t0,
+        );
+        assert_eq!(
+            spent.admit(t0 + Duration::from_secs(9)),
+            Err(ErrorCode::RATE_LIMIT)
+        );
+        assert_eq!(spent.admit(t0 + Duration::from_secs(25)), Ok(()));
     }
 
     #[test]

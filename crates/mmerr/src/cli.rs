@@ -37,6 +37,40 @@ pub enum Command {
     Demo(DemoArgs),
     /// Summarise error logs (JSON lines): per code, per endpoint, per hour, with a chart.
     Report(ReportArgs),
+    /// Benchmarks of the guard against the retry policies users would otherwise run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `mmerr bench`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Requests through a rate-limited account: ok, failed, calls, wasted, time ÷ ideal, per
+    /// client policy, workload and concurrency.
+    Goodput(GoodputArgs),
+}
+
+/// `mmerr bench goodput`.
+#[derive(Debug, Args)]
+pub struct GoodputArgs {
+    /// Fewer requests (300) and real-time runs at C = 8 and 32 only.
+    #[arg(long)]
+    pub quick: bool,
+    /// Requests per run (default 1000, 300 with --quick).
+    #[arg(long)]
+    pub requests: Option<u32>,
+    /// Only these client policies (repeatable).
+    #[arg(long, value_enum)]
+    pub policy: Vec<crate::bench::Policy>,
+    /// Only these workloads (repeatable).
+    #[arg(long, value_enum)]
+    pub workload: Vec<crate::bench::Workload>,
+    /// Run every concurrency in virtual time only (seconds instead of minutes).
+    #[arg(long)]
+    pub virtual_only: bool,
+    /// Print the results as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `mmerr report`.

@@ -1,6 +1,7 @@
-//! `mmerr demo`: the product in one command. A faulty MiniMax look-alike starts in-process; a
-//! few hundred requests go through the guard; the summary shows what was met, what was retried
-//! and recovered, and what failed and why.
+//! `mmerr demo`: the product in one command. A faulty MiniMax look-alike starts in-process, its
+//! account limited to 6,000 requests per minute and just spent by another process; a few
+//! hundred requests go through the guard; the summary shows what was met, what was retried and
+//! recovered, what failed and why, and the pace the guard found for the account.
 
 use crate::cli::DemoArgs;
 use crate::style;
@@ -11,7 +12,7 @@ use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use minimax_errors::policy::DelayStrategy;
 use minimax_errors::validate::{ChatRequest, T2aRequest, VoiceCloneRequest};
-use minimax_errors::{Endpoint, ErrorCode, Lang};
+use minimax_errors::{Endpoint, ErrorCode, Lang, LimitGroup};
 use minimax_guard::{ApiKey, GuardError, MiniMaxClient, RetryConfig};
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
 use serde::Serialize;
@@ -36,6 +37,19 @@ struct Summary {
     errors_met: BTreeMap<String, BTreeMap<String, u64>>,
     calls_to_minimax: u64,
     seconds: f64,
+    /// The account's request limit in the mock, per minute.
+    account_rpm: u32,
+    /// What the pacer found, per limit group.
+    pacing: Vec<Pacing>,
+    /// Time callers spent waiting for their turn, all together, in seconds.
+    paced_seconds: f64,
+}
+
+/// The pace found for one limit group.
+#[derive(Debug, Clone, Serialize)]
+struct Pacing {
+    group: String,
+    rpm: f64,
 }
 
 /// Failed requests of one kind.
@@ -73,12 +87,15 @@ pub fn run(args: &DemoArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result<
     Ok(ExitCode::SUCCESS)
 }
 
+/// The demo account's request limit (the rate limit errors come from it, not from chance).
+const ACCOUNT_RPM: u32 = 6000;
+
+/// Passing faults, by chance; the account's limits are in the mock's configuration.
 fn scenario(seed: u64) -> Scenario {
     let code = |c: ErrorCode| Action::Code(c);
     Scenario::new(seed)
         .with(
             EndpointFaults::on(Some(Endpoint::Chat))
-                .random(code(ErrorCode::RATE_LIMIT), 0.12)
                 .random(code(ErrorCode::TIMEOUT), 0.04)
                 .random(code(ErrorCode::INTERNAL_SERVICE_ERROR), 0.04)
                 .random(Action::Html502, 0.03)
@@ -89,13 +106,10 @@ fn scenario(seed: u64) -> Scenario {
         .with(
             EndpointFaults::on(Some(Endpoint::ChatCompatible))
                 .random(Action::Overloaded, 0.08)
-                .random(code(ErrorCode::RATE_LIMIT), 0.08)
                 .latency(2, 15),
         )
         .with(
             EndpointFaults::on(Some(Endpoint::T2a))
-                .random(code(ErrorCode::RATE_LIMIT), 0.10)
-                .random(code(ErrorCode::TOKEN_LIMIT), 0.06)
                 .random(code(ErrorCode::SYSTEM_ERROR), 0.03)
                 .latency(5, 25),
         )
@@ -139,7 +153,10 @@ fn workload(requests: u32, clone_file: u64) -> Vec<Job> {
 
 async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
     let mut config = MockConfig::default();
-    config.keys[0].rpm = None; // the demo shows injected faults, not the pace of one account
+    // A real account's limit, just spent by another process: the guard must find the pace.
+    config.keys[0].rpm = Some(ACCOUNT_RPM);
+    config.keys[0].burst = Some(20);
+    config.keys[0].start_spent = true;
     config.keys[0].tpm = None;
     config.sensitive.input = vec!["forbidden-word".to_string()];
     let server = MockServer::start("127.0.0.1:0".parse()?, config, scenario(args.seed))
@@ -172,7 +189,9 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = Instant::now();
-    let results: Vec<(Endpoint, Result<u32, GuardError>)> = futures_util::stream::iter(jobs)
+    // Each request's attempts and time spent waiting for its turn, or its error.
+    type Outcome = Result<(u32, Duration), GuardError>;
+    let results: Vec<(Endpoint, Outcome)> = futures_util::stream::iter(jobs)
         .map(|job| {
             let client = client.clone();
             let bar = bar.clone();
@@ -183,13 +202,14 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
                     Job::Speech(_) => Endpoint::T2a,
                     Job::Clone(_) => Endpoint::VoiceClone,
                 };
+                let how = |attempts: u32, paced: Duration| (attempts, paced);
                 let attempts = match job {
-                    Job::Chat(r) => client.chat(&r).await.map(|reply| reply.attempts),
+                    Job::Chat(r) => client.chat(&r).await.map(|r| how(r.attempts, r.paced)),
                     Job::ChatCompatible(r) => {
-                        client.chat_compatible(&r).await.map(|reply| reply.attempts)
+                        client.chat_compatible(&r).await.map(|r| how(r.attempts, r.paced))
                     }
-                    Job::Speech(r) => client.t2a(&r).await.map(|reply| reply.attempts),
-                    Job::Clone(r) => client.voice_clone(&r).await.map(|reply| reply.attempts),
+                    Job::Speech(r) => client.t2a(&r).await.map(|r| how(r.attempts, r.paced)),
+                    Job::Clone(r) => client.voice_clone(&r).await.map(|r| how(r.attempts, r.paced)),
                 };
                 bar.inc(1);
                 (endpoint, attempts)
@@ -204,13 +224,28 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
         url: server.url(),
         requests: args.requests,
         seconds: started.elapsed().as_secs_f64(),
+        account_rpm: ACCOUNT_RPM,
+        pacing: client
+            .executor()
+            .pacer()
+            .snapshot()
+            .into_iter()
+            .filter(|g| g.group != LimitGroup::Files)
+            .map(|g| Pacing {
+                group: g.group.to_string(),
+                rpm: g.rpm,
+            })
+            .collect(),
         ..Default::default()
     };
     let mut failures: BTreeMap<(String, String, String), u32> = BTreeMap::new();
     for (endpoint, result) in results {
+        if let Ok((_, paced)) = &result {
+            summary.paced_seconds += paced.as_secs_f64();
+        }
         match result {
-            Ok(1) => summary.succeeded_first_try += 1,
-            Ok(attempts) => {
+            Ok((1, _)) => summary.succeeded_first_try += 1,
+            Ok((attempts, _)) => {
                 summary.recovered += 1;
                 summary.retries_for_recovered += attempts - 1;
             }
@@ -259,25 +294,18 @@ fn reason(error: &GuardError) -> (String, String) {
     match error {
         GuardError::Invalid(_) => (code(), "not_sent".to_string()),
         GuardError::FailingFast { .. } => (code(), "failing_fast".to_string()),
+        GuardError::PacedPastDeadline { .. } => {
+            ("-".to_string(), "paced_past_deadline".to_string())
+        }
         GuardError::MaybeCreated(_) => (code(), "maybe_created".to_string()),
         GuardError::Failed(f) => (
-            describe_cause(&f.cause),
+            f.cause.label(),
             serde_json::to_value(f.stopped)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
         ),
         GuardError::Setup(detail) => (detail.clone(), "setup".to_string()),
-    }
-}
-
-fn describe_cause(cause: &minimax_guard::Cause) -> String {
-    match cause {
-        minimax_guard::Cause::Api { code, .. } => code.as_i64().to_string(),
-        minimax_guard::Cause::Malformed { malformed, .. } => {
-            format!("{malformed:?}").to_ascii_lowercase()
-        }
-        minimax_guard::Cause::Transport(t) => t.kind.to_string(),
     }
 }
 
@@ -302,8 +330,15 @@ fn print_summary(s: &Summary, lang: Lang, out: &mut impl Write) -> anyhow::Resul
         writeln!(out, "  失败        {}", s.failed)?;
         writeln!(
             out,
-            "  实际调用    {}（每个请求 {:.2} 次）\n",
+            "  实际调用    {}（每个请求 {:.2} 次）",
             s.calls_to_minimax, per_request
+        )?;
+        writeln!(
+            out,
+            "  节奏        {}（账户限额每分钟 {} 次，minimax-guard 事先不知道；调用方共排队等待 {:.1} 秒）\n",
+            pace_text(&s.pacing),
+            s.account_rpm,
+            s.paced_seconds
         )?;
     } else {
         writeln!(
@@ -322,8 +357,15 @@ fn print_summary(s: &Summary, lang: Lang, out: &mut impl Write) -> anyhow::Resul
         writeln!(out, "  failed            {}", s.failed)?;
         writeln!(
             out,
-            "  calls to MiniMax  {} ({:.2} per request)\n",
+            "  calls to MiniMax  {} ({:.2} per request)",
             s.calls_to_minimax, per_request
+        )?;
+        writeln!(
+            out,
+            "  paced             {} (account limit {} per minute, unknown to the guard; callers waited {:.1} s in all for their turn)\n",
+            pace_text(&s.pacing),
+            s.account_rpm,
+            s.paced_seconds
         )?;
     }
     let mut met = Table::new();
@@ -413,6 +455,15 @@ fn print_summary(s: &Summary, lang: Lang, out: &mut impl Write) -> anyhow::Resul
     Ok(())
 }
 
+/// "text 2,870/min, speech 60/min".
+fn pace_text(pacing: &[Pacing]) -> String {
+    pacing
+        .iter()
+        .map(|p| format!("{} {:.0}/min", p.group, p.rpm))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// How a failed request ended, in words.
 fn ended_label(ended: &str, lang: Lang) -> &str {
     let (en, zh) = match ended {
@@ -423,6 +474,7 @@ fn ended_label(ended: &str, lang: Lang) -> &str {
         "server_said_no" => ("server said not to retry", "服务端要求不重试"),
         "not_sent" => ("rejected before sending", "发送前被拦截"),
         "failing_fast" => ("failing fast (account)", "账户级错误，快速失败"),
+        "paced_past_deadline" => ("its turn came too late", "排队超过截止时间"),
         "maybe_created" => ("may already exist", "可能已创建"),
         other => (other, other),
     };

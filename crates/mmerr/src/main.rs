@@ -12,6 +12,7 @@
 //! mmerr report errors.jsonl --since 24h --html report.html
 //! ```
 
+mod bench;
 mod check;
 mod cli;
 mod demo;
@@ -60,6 +61,7 @@ fn main() -> ExitCode {
         Command::Mock(args) => mock::run(args, lang, &mut out),
         Command::Demo(args) => demo::run(args, lang, &mut out),
         Command::Report(args) => report::run(args, lang, &mut out),
+        Command::Bench(cli::BenchCommand::Goodput(args)) => bench::run(args, lang, &mut out),
     };
     let flushed = out.flush();
     match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {

@@ -159,6 +159,29 @@ pub enum MalformedKind {
     UnexpectedStatus,
 }
 
+impl MalformedKind {
+    /// Its name in logs and labels (`html`, `truncated`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MalformedKind::Empty => "empty",
+            MalformedKind::Html => "html",
+            MalformedKind::NotJson => "not_json",
+            MalformedKind::Truncated => "truncated",
+            MalformedKind::UnexpectedShape => "unexpected_shape",
+            MalformedKind::UnexpectedStatus => "unexpected_status",
+        }
+    }
+
+    /// Whether an answer damaged this way, with this HTTP status, may pass when sent again:
+    /// gateway and server failures (5xx, 429, 408) and cut connections may; a well-delivered
+    /// body that cannot be read will not change.
+    pub fn is_retryable_with(self, http_status: u16) -> bool {
+        matches!(http_status, 408 | 429 | 500..=599)
+            || (matches!(self, MalformedKind::Truncated | MalformedKind::Empty)
+                && (200..300).contains(&http_status))
+    }
+}
+
 /// A response that cannot be read as a MiniMax answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Malformed {
@@ -176,9 +199,7 @@ impl Malformed {
     /// Whether sending again may help: gateway and server failures (5xx, 429, 408) and cut
     /// connections may pass; a well-delivered body that we cannot read will not change.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.http_status, 408 | 429 | 500..=599)
-            || (matches!(self.kind, MalformedKind::Truncated | MalformedKind::Empty)
-                && (200..300).contains(&self.http_status))
+        self.kind.is_retryable_with(self.http_status)
     }
 }
 

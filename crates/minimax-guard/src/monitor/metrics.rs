@@ -25,11 +25,6 @@ pub(crate) fn record(event: &Event<'_>) {
         .record(event.latency.as_secs_f64());
 }
 
-/// Sets the retry budget gauge.
-pub(crate) fn budget_level(tokens: u32) {
-    metrics::gauge!("minimax_retry_budget_tokens").set(f64::from(tokens));
-}
-
 /// Installs the Prometheus exporter as the global recorder and serves `/metrics` on `addr`.
 /// Call once, inside a tokio runtime.
 pub fn serve(addr: SocketAddr) -> Result<(), String> {

@@ -26,58 +26,23 @@ mod rules;
 pub mod sinks;
 mod store;
 
+pub use crate::observer::{Event, Seen};
 pub use errorlog::{ErrorLog, ErrorLogConfig};
-pub use outcome::Seen;
 pub use rules::{Alert, AlertRule, AlertStatus, AlertText};
 
 use minimax_errors::{Endpoint, ErrorCode, Lang, catalog};
 use outcome::{OTHER_CODE, OUTCOMES, at};
 use rules::Incident;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 use store::{RING, Shard};
 
 /// Shards of the counters; two cores need few.
 const SHARDS: usize = 8;
-
-/// What happened on one attempt of a call.
-#[derive(Debug, Clone)]
-pub struct Event<'a> {
-    /// The endpoint called.
-    pub endpoint: Endpoint,
-    /// How the attempt ended.
-    pub seen: Seen,
-    /// Which attempt of the call (1 = first).
-    pub attempt: u32,
-    /// Whether it was the call's last attempt (its final outcome).
-    pub last: bool,
-    /// How long the attempt took.
-    pub latency: Duration,
-    /// The answer's trace id.
-    pub trace_id: Option<&'a str>,
-    /// Anything else worth keeping in the error log (scrubbed before it is written).
-    pub context: Option<&'a Value>,
-}
-
-impl Event<'static> {
-    /// An attempt without latency, trace id or context.
-    pub fn attempt(endpoint: Endpoint, seen: Seen, attempt: u32, last: bool) -> Event<'static> {
-        Event {
-            endpoint,
-            seen,
-            attempt,
-            last,
-            latency: Duration::ZERO,
-            trace_id: None,
-            context: None,
-        }
-    }
-}
 
 /// How the monitor is set up (TOML).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +113,12 @@ impl std::fmt::Debug for Monitor {
         f.debug_struct("Monitor")
             .field("rules", &self.inner.config.rules.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl crate::observer::Observer for Monitor {
+    fn observe(&self, event: &Event<'_>) {
+        self.record(event);
     }
 }
 

@@ -1,57 +1,13 @@
 //! What one attempt ended with, and the fixed index each outcome has in the monitor's tables
 //! (so recording is array arithmetic, not map lookups).
 
+pub use crate::observer::Seen;
 use minimax_errors::{Category, CodeInfo, Endpoint, ErrorCode, catalog};
-use serde::Serialize;
 use std::sync::LazyLock;
 
-/// What an attempt ended with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Seen {
-    /// A successful answer.
-    Success,
-    /// MiniMax answered with this code.
-    Code(ErrorCode),
-    /// An answer that could not be read (gateway page, cut off, …).
-    Malformed,
-    /// No complete answer (connect error, timeout, connection lost).
-    Transport,
-}
-
-impl Seen {
-    /// The outcome's name in counters and logs: `"0"`, `"1002"`, `"malformed"`, `"transport"`.
-    pub fn label(self) -> String {
-        match self {
-            Seen::Success => "0".to_string(),
-            Seen::Code(code) => code.as_i64().to_string(),
-            Seen::Malformed => "malformed".to_string(),
-            Seen::Transport => "transport".to_string(),
-        }
-    }
-
-    /// The same label without allocating (known codes and the fixed outcomes); `None` for a
-    /// code outside the catalog.
-    pub(crate) fn static_label(self) -> Option<&'static str> {
-        static LABELS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-            // Built once from the catalog; a few dozen short strings live for the whole process.
-            (0..OUTCOMES)
-                .map(|i| at(i).map_or("other", |seen| &*Box::leak(seen.label().into_boxed_str())))
-                .collect()
-        });
-        let i = index(self, Endpoint::Other);
-        (i != OTHER_CODE).then(|| LABELS[i])
-    }
-
-    /// Whether it is an error.
-    pub fn is_error(self) -> bool {
-        self != Seen::Success
-    }
-}
-
 /// Size of the outcome dimension: success, every catalog code, every endpoint-specific meaning,
-/// other codes, malformed, transport.
-pub(crate) const OUTCOMES: usize = 40;
+/// other codes, malformed, transport, failing fast, paced past the deadline.
+pub(crate) const OUTCOMES: usize = 42;
 
 /// The catalog's codes, sorted, in the order of their indexes.
 static KNOWN: LazyLock<Vec<ErrorCode>> =
@@ -62,9 +18,11 @@ static KNOWN: LazyLock<Vec<ErrorCode>> =
 static VARIANTS: LazyLock<Vec<CodeInfo>> = LazyLock::new(|| catalog::endpoint_meanings().collect());
 
 const SUCCESS: usize = 0;
-pub(crate) const OTHER_CODE: usize = OUTCOMES - 3;
-const MALFORMED: usize = OUTCOMES - 2;
-const TRANSPORT: usize = OUTCOMES - 1;
+pub(crate) const OTHER_CODE: usize = OUTCOMES - 5;
+const MALFORMED: usize = OUTCOMES - 4;
+const TRANSPORT: usize = OUTCOMES - 3;
+const FAILING_FAST: usize = OUTCOMES - 2;
+const PACED_PAST_DEADLINE: usize = OUTCOMES - 1;
 
 /// The table index of an outcome on an endpoint.
 pub(crate) fn index(seen: Seen, endpoint: Endpoint) -> usize {
@@ -79,13 +37,15 @@ pub(crate) fn index(seen: Seen, endpoint: Endpoint) -> usize {
         },
         Seen::Malformed => MALFORMED,
         Seen::Transport => TRANSPORT,
+        Seen::FailingFast => FAILING_FAST,
+        Seen::PacedPastDeadline => PACED_PAST_DEADLINE,
     }
 }
 
 /// The catalog row behind a slot (the endpoint-specific one for a variant slot).
 pub(crate) fn info_at(index: usize) -> Option<CodeInfo> {
     match index {
-        SUCCESS | OTHER_CODE | MALFORMED | TRANSPORT => None,
+        SUCCESS | OTHER_CODE | MALFORMED | TRANSPORT | FAILING_FAST | PACED_PAST_DEADLINE => None,
         i if i <= KNOWN.len() => Some(KNOWN[i - 1].info()),
         i => VARIANTS.get(i - 1 - KNOWN.len()).copied(),
     }
@@ -97,15 +57,18 @@ pub(crate) fn at(index: usize) -> Option<Seen> {
         SUCCESS => Some(Seen::Success),
         MALFORMED => Some(Seen::Malformed),
         TRANSPORT => Some(Seen::Transport),
+        FAILING_FAST => Some(Seen::FailingFast),
+        PACED_PAST_DEADLINE => Some(Seen::PacedPastDeadline),
         _ => info_at(index).map(|info| Seen::Code(info.code)),
     }
 }
 
 /// The category alert rules group a slot under (unreadable answers and transport failures count
-/// as transient; codes outside the catalog as unknown).
+/// as transient; codes outside the catalog as unknown; calls failing fast are not errors of
+/// their own: the code that opened the breaker was counted when it came).
 pub(crate) fn category_at(index: usize) -> Option<Category> {
     match index {
-        SUCCESS => None,
+        SUCCESS | FAILING_FAST | PACED_PAST_DEADLINE => None,
         MALFORMED | TRANSPORT => Some(Category::Transient),
         OTHER_CODE => Some(Category::Unknown),
         i => info_at(i).map(|info| info.category),
@@ -124,7 +87,7 @@ mod tests {
     #[test]
     fn every_known_code_has_its_own_slot() {
         assert!(
-            KNOWN.len() + VARIANTS.len() + 4 <= OUTCOMES,
+            KNOWN.len() + VARIANTS.len() + 6 <= OUTCOMES,
             "OUTCOMES must grow with the catalog"
         );
         for code in KNOWN.iter() {
@@ -135,7 +98,13 @@ mod tests {
             index(Seen::Code(ErrorCode::new(777)), Endpoint::Chat),
             OTHER_CODE
         );
-        for seen in [Seen::Success, Seen::Malformed, Seen::Transport] {
+        for seen in [
+            Seen::Success,
+            Seen::Malformed,
+            Seen::Transport,
+            Seen::FailingFast,
+            Seen::PacedPastDeadline,
+        ] {
             assert_eq!(at(index(seen, Endpoint::T2a)), Some(seen));
         }
     }

@@ -1,0 +1,458 @@
+//! The request rate of one limit group, learned from what the API answers. Pure: every method
+//! takes the time, so the rules can be tested without a clock.
+//!
+//! The rules, and why (the AWS SDKs' adaptive mode, the best-known design, fails requests from
+//! 32 concurrent callers up because it breaks each of them):
+//! - **Start near the documented rate**, not at a crawl, and grow ×2 per second while callers
+//!   wait and nothing is throttled: the first throttle tells where the limit is.
+//! - **Cut once per episode**: a throttle cuts the rate only if its request was released after
+//!   the last cut. The answers to requests already on the wire say nothing about the new rate.
+//! - **Cut to what the account accepted**: [`BETA`] × the lower of the rate requests were sent
+//!   at and the rate they succeeded at over the last two seconds (a bucket that filled while the
+//!   rate was low lets a higher rate through for a while; what got through is the limit).
+//! - **Grow back along a cubic** that flattens as it nears the rate of the last cut (as CUBIC
+//!   does), then probe above it linearly, a few percent per second; each episode that finds the
+//!   limit where the last one did halves that slope, so a stable limit is tested less and less
+//!   often. (CUBIC's convex probing would double the rate within seconds: too fast for limits
+//!   counted per window.)
+//! - **An exhausted account is not a rate**: throttles before the group has seen a success, or
+//!   in a row without one, do not cut; they hold the group for a probe delay that doubles with
+//!   each throttle of the streak, and let one probe out at a time, so an account whose window is
+//!   spent costs a few calls, not one per waiting caller. When such a streak ends in a success, the limit is a window: the rate
+//!   becomes what got through since the last such streak, spread over that time (the window
+//!   opened between the last refused probe and that success: the middle is taken).
+
+use std::collections::VecDeque;
+use tokio::time::{Duration, Instant};
+
+/// After a throttle the rate is cut to this share of the rate the account accepted.
+pub const BETA: f64 = 0.95;
+/// The cubic's scale: the rate is `w_max × (1 + SCALE × t³)` for `t` from `-K` to 0 seconds
+/// around the plateau (`K` = ∛((1 − BETA) / SCALE), about 1.7 s).
+pub const SCALE: f64 = 0.01;
+/// Past the plateau the rate grows by this share of `w_max` per second...
+const PROBE: f64 = 0.02;
+/// ... halved by each episode that finds the limit where the last one did, down to this.
+const MIN_PROBE: f64 = 0.001;
+/// Two limits found within this share of each other are the same limit.
+const SAME_LIMIT: f64 = 0.05;
+/// Slow start: the rate doubles this often while callers wait.
+const DOUBLING: Duration = Duration::from_secs(1);
+/// The longest hold after a streak of throttles (a probe at least this often, so an account
+/// back from an outage is noticed within this).
+pub const MAX_HOLD: Duration = Duration::from_secs(5);
+/// The slowest rate the group may be cut to, in requests per second.
+pub const MIN_RATE: f64 = 0.02;
+/// Releases kept to measure the rate requests are sent at.
+const HISTORY: usize = 32;
+/// How far back successes count for the accepted rate.
+const ACCEPTED_OVER: Duration = Duration::from_secs(2);
+/// Successes kept to measure the accepted rate.
+const SUCCESSES: usize = 256;
+/// A streak of this many throttles in a row marks a windowed limit (or a spent account).
+const LONG_STREAK: u32 = 3;
+/// Successes a window must have let through before its rate is believed.
+const WINDOW_EVIDENCE: u32 = 10;
+
+/// What the controller is doing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Phase {
+    /// No throttle seen yet: growing ×2 per second while callers wait.
+    SlowStart,
+    /// After a cut from `w_max` at `at`: the cubic back to `w_max` and above.
+    Cubic {
+        /// The rate the account accepted when the last cut came.
+        w_max: f64,
+        /// When the cut came.
+        at: Instant,
+    },
+}
+
+/// The rate controller of one limit group.
+#[derive(Debug, Clone)]
+pub struct RateControl {
+    rate: f64,
+    ceiling: f64,
+    phase: Phase,
+    slope: f64,
+    grown_at: Instant,
+    /// Release numbers: every release gets the next one.
+    released: u64,
+    /// Throttles of releases before this number do not cut again.
+    cut_from: u64,
+    /// Throttles of releases before this number do not lengthen the streak again.
+    streak_from: u64,
+    streak: u32,
+    hold_until: Option<Instant>,
+    /// The first and the last throttle of the current streak.
+    streak_began: Option<Instant>,
+    last_refused: Option<Instant>,
+    /// During a streak, the one release out probing the account.
+    probe: Option<u64>,
+    succeeded: bool,
+    history: [Option<Instant>; HISTORY],
+    successes: VecDeque<Instant>,
+    /// Since the last long streak ended: when, and successes since.
+    cycle_start: Instant,
+    cycle_successes: u32,
+}
+
+impl RateControl {
+    /// A controller starting at `rate` requests per second, never above `ceiling`.
+    pub fn new(rate: f64, ceiling: f64, now: Instant) -> RateControl {
+        let ceiling = ceiling.max(MIN_RATE);
+        RateControl {
+            rate: rate.clamp(MIN_RATE, ceiling),
+            ceiling,
+            phase: Phase::SlowStart,
+            slope: PROBE,
+            grown_at: now,
+            released: 0,
+            cut_from: 0,
+            streak_from: 0,
+            streak: 0,
+            hold_until: None,
+            streak_began: None,
+            last_refused: None,
+            probe: None,
+            succeeded: false,
+            history: [None; HISTORY],
+            successes: VecDeque::new(),
+            cycle_start: now,
+            cycle_successes: 0,
+        }
+    }
+
+    /// The rate now, in requests per second.
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// What it is doing.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Whether the rate is still being found (no throttle yet): a wait worked out from it now
+    /// says little about the wait to come.
+    pub fn is_settled(&self) -> bool {
+        matches!(self.phase, Phase::Cubic { .. })
+    }
+
+    /// Until when a streak of throttles holds every request back.
+    pub fn hold_until(&self) -> Option<Instant> {
+        self.hold_until
+    }
+
+    /// Whether a probe of a throttled account is out: nothing else leaves until it answers.
+    pub fn probing(&self) -> bool {
+        self.probe.is_some()
+    }
+
+    /// Holds every request until `until` (a server's `retry-after`).
+    pub fn hold(&mut self, until: Instant) {
+        self.hold_until = Some(self.hold_until.map_or(until, |h| h.max(until)));
+    }
+
+    /// Lets one request go at `now`; `waiting` callers are queued behind it. Returns the
+    /// release's number, to be given back with its outcome.
+    pub fn release(&mut self, now: Instant, waiting: usize) -> u64 {
+        self.grow(now, waiting > 0);
+        self.history[(self.released % HISTORY as u64) as usize] = Some(now);
+        if self.streak > 0 {
+            self.probe = Some(self.released);
+        }
+        self.released += 1;
+        self.released - 1
+    }
+
+    /// Release `release` ended without a word on the limits (an error, or dropped).
+    pub fn answered(&mut self, release: u64) {
+        if self.probe == Some(release) {
+            self.probe = None;
+        }
+    }
+
+    /// Raises the rate for the time since the last call, if callers were waiting for it.
+    fn grow(&mut self, now: Instant, backlogged: bool) {
+        let elapsed = now.saturating_duration_since(self.grown_at).as_secs_f64();
+        self.grown_at = now;
+        // Grow only while callers wait for the pace, and not during a streak of throttles.
+        if !backlogged || self.streak > 0 {
+            return;
+        }
+        let target = match self.phase {
+            Phase::SlowStart => self.rate * 2f64.powf(elapsed / DOUBLING.as_secs_f64()),
+            Phase::Cubic { w_max, at } => {
+                let t = now.saturating_duration_since(at).as_secs_f64() - plateau();
+                if t < 0.0 {
+                    w_max * (1.0 + SCALE * t.powi(3))
+                } else {
+                    w_max * (1.0 + self.slope * t)
+                }
+            }
+        };
+        // Never more than twice what is really being sent: a rate nobody used is not known to
+        // be safe (the AWS SDKs' rule).
+        let measured = self.measured(now).unwrap_or(self.rate);
+        self.rate = self
+            .rate
+            .max(target.min(2.0 * measured))
+            .clamp(MIN_RATE, self.ceiling);
+    }
+
+    /// The rate requests were released at recently, from the last [`HISTORY`] releases.
+    pub fn measured(&self, now: Instant) -> Option<f64> {
+        let times: Vec<Instant> = self.history.iter().flatten().copied().collect();
+        let oldest = times.iter().min()?;
+        let span = now.saturating_duration_since(*oldest).as_secs_f64();
+        (times.len() >= 4 && span > 0.0).then(|| times.len() as f64 / span)
+    }
+
+    /// The rate requests succeeded at over the last [`ACCEPTED_OVER`], if enough did to tell.
+    fn accepted(&mut self, now: Instant) -> Option<f64> {
+        while self
+            .successes
+            .front()
+            .is_some_and(|at| now.saturating_duration_since(*at) > ACCEPTED_OVER)
+        {
+            self.successes.pop_front();
+        }
+        let count = self.successes.len();
+        let span = match self.successes.front() {
+            Some(_) if count == SUCCESSES => now
+                .saturating_duration_since(self.successes[0])
+                .as_secs_f64(),
+            _ => ACCEPTED_OVER.as_secs_f64(),
+        };
+        (count >= 4 && span > 0.0).then(|| count as f64 / span)
+    }
+
+    /// Release `release` succeeded at `now`.
+    pub fn succeeded(&mut self, release: u64, now: Instant) {
+        self.answered(release);
+        if self.streak >= LONG_STREAK {
+            self.end_long_streak(now);
+        }
+        self.succeeded = true;
+        self.streak = 0;
+        self.streak_began = None;
+        self.cycle_successes += 1;
+        if self.successes.len() == SUCCESSES {
+            self.successes.pop_front();
+        }
+        self.successes.push_back(now);
+    }
+
+    /// A long streak of throttles ended in a success: the limit is a window, which let the
+    /// cycle's successes through in the cycle's time.
+    fn end_long_streak(&mut self, now: Instant) {
+        // The window opened after the last refused probe and before this success.
+        let opened = self.last_refused.map_or(now, |refused| {
+            refused + now.saturating_duration_since(refused) / 2
+        });
+        let span = opened
+            .saturating_duration_since(self.cycle_start)
+            .as_secs_f64();
+        // A window refuses for part of each cycle; a refusal much longer than the time requests
+        // got through is an outage, which says nothing about the rate.
+        let refused = self.streak_began.map_or(0.0, |began| {
+            opened.saturating_duration_since(began).as_secs_f64()
+        });
+        let windowed = refused <= 2.0 * (span - refused);
+        if windowed && self.cycle_successes >= WINDOW_EVIDENCE && span > 0.0 {
+            // The cycle's span runs to the first success after the window opened again, a
+            // little late by the probe delay: the estimate errs low, and needs no margin. A
+            // window is a stable limit: probe above it as slowly as possible.
+            let sustainable = f64::from(self.cycle_successes) / span;
+            if sustainable < self.rate {
+                self.phase = Phase::Cubic {
+                    w_max: sustainable,
+                    at: now - Duration::from_secs_f64(plateau()),
+                };
+                self.slope = MIN_PROBE;
+                self.rate = sustainable.clamp(MIN_RATE, self.ceiling);
+                self.cut_from = self.released;
+            }
+        }
+        self.cycle_start = opened;
+        self.cycle_successes = 0;
+    }
+
+    /// Whether the group has seen a success (before that, throttles say the account is spent,
+    /// not what its rate is).
+    pub fn has_succeeded(&self) -> bool {
+        self.succeeded
+    }
+
+    /// Release `release` was throttled at `now` by a limit other than the rate (characters):
+    /// the streak's hold only. `server_wait` is the server's `retry-after`, which replaces the
+    /// probe delay.
+    pub fn held(&mut self, release: u64, now: Instant, server_wait: Option<Duration>) {
+        self.throttle(release, now, false, server_wait);
+    }
+
+    /// Release `release` was throttled at `now`: the streak's hold (or the server's wait), and
+    /// a cut of the rate if this is a new episode. Returns whether the rate was cut.
+    pub fn throttled(&mut self, release: u64, now: Instant, server_wait: Option<Duration>) -> bool {
+        self.throttle(release, now, true, server_wait)
+    }
+
+    fn throttle(
+        &mut self,
+        release: u64,
+        now: Instant,
+        may_cut: bool,
+        server_wait: Option<Duration>,
+    ) -> bool {
+        self.answered(release);
+        self.last_refused = Some(now);
+        if release >= self.streak_from {
+            self.streak += 1;
+            self.streak_began.get_or_insert(now);
+            self.streak_from = self.released;
+            let probe = Duration::from_secs_f64(1.0 / self.rate)
+                .saturating_mul(1 << (self.streak - 1).min(16))
+                .min(MAX_HOLD);
+            self.hold(now + server_wait.unwrap_or(probe));
+        } else if let Some(wait) = server_wait {
+            self.hold(now + wait);
+        }
+        if !may_cut || !self.succeeded || self.streak > 1 || release < self.cut_from {
+            return false;
+        }
+        let sent = self.measured(now).map_or(self.rate, |m| m.min(self.rate));
+        let limit = self.accepted(now).map_or(sent, |a| a.min(sent));
+        if let Phase::Cubic { w_max, .. } = self.phase {
+            // The limit where the last episode found it: probe it less often.
+            self.slope = if (limit - w_max).abs() <= SAME_LIMIT * w_max {
+                (self.slope / 2.0).max(MIN_PROBE)
+            } else {
+                PROBE
+            };
+        }
+        self.phase = Phase::Cubic {
+            w_max: limit,
+            at: now,
+        };
+        self.rate = (limit * BETA).clamp(MIN_RATE, self.ceiling);
+        self.cut_from = self.released;
+        true
+    }
+}
+
+/// Seconds from a cut to the cubic's plateau.
+fn plateau() -> f64 {
+    ((1.0 - BETA) / SCALE).cbrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_while_callers_wait_and_only_then() {
+        let t0 = Instant::now();
+        let mut rate = RateControl::new(10.0, f64::INFINITY, t0);
+        let mut now = t0;
+        for _ in 0..10 {
+            now += Duration::from_millis(100);
+            rate.release(now, 0);
+        }
+        assert_eq!(rate.rate(), 10.0, "nobody waited: no reason to grow");
+        for _ in 0..10 {
+            now += Duration::from_millis(100);
+            rate.release(now, 5);
+        }
+        // Twice what was really sent (10/s) at most.
+        assert!(rate.rate() > 15.0 && rate.rate() <= 20.0, "{}", rate.rate());
+    }
+
+    #[test]
+    fn one_cut_per_episode_and_none_for_requests_sent_before_it() {
+        let t0 = Instant::now();
+        let mut rate = RateControl::new(30.0, f64::INFINITY, t0);
+        let mut now = t0;
+        let mut releases = Vec::new();
+        for _ in 0..40 {
+            now += Duration::from_millis(30);
+            releases.push(rate.release(now, 3));
+        }
+        rate.succeeded(releases[0], now);
+        let before = rate.rate();
+        assert!(rate.throttled(releases[30], now, None));
+        let after = rate.rate();
+        // Cut from the rate requests were really sent at (one per 30 ms), not the allowed one.
+        let sent = 1000.0 / 30.0;
+        assert!(
+            after < before && (after - sent * BETA).abs() < 1.5,
+            "{before} → {after}"
+        );
+        for &r in &releases[31..] {
+            rate.succeeded(releases[1], now);
+            assert!(!rate.throttled(r, now, None), "sent before the cut");
+        }
+        assert_eq!(rate.rate(), after);
+        now += Duration::from_millis(40);
+        let next = rate.release(now, 3);
+        rate.succeeded(releases[2], now);
+        assert!(rate.throttled(next, now, None), "a new episode");
+    }
+
+    #[test]
+    fn an_exhausted_account_holds_instead_of_cutting() {
+        let t0 = Instant::now();
+        let mut rate = RateControl::new(8.0, f64::INFINITY, t0);
+        let mut now = t0;
+        let mut holds = Vec::new();
+        for _ in 0..6 {
+            let release = rate.release(now, 50);
+            assert!(
+                !rate.throttled(release, now, None),
+                "no success yet: not a rate"
+            );
+            let hold = rate.hold_until().unwrap();
+            holds.push(hold - now);
+            now = hold;
+        }
+        assert_eq!(rate.rate(), 8.0);
+        rate.release(now, 50);
+        assert!(rate.probing(), "one probe out at a time");
+        for pair in holds.windows(2) {
+            assert_eq!(pair[1], (pair[0] * 2).min(MAX_HOLD), "{holds:?}");
+        }
+    }
+
+    #[test]
+    fn after_a_cut_the_rate_returns_to_the_old_one_slowly_then_probes() {
+        let t0 = Instant::now();
+        let mut rate = RateControl::new(30.0, f64::INFINITY, t0);
+        let first = rate.release(t0, 1);
+        rate.succeeded(first, t0);
+        let throttled = rate.release(t0, 1);
+        assert!(rate.throttled(throttled, t0, None));
+        let cut = rate.rate();
+        // Callers keep waiting; each release goes at the pace and succeeds.
+        let mut now = t0;
+        let mut at = |until: f64| {
+            while now < t0 + Duration::from_secs_f64(until) {
+                now += Duration::from_secs_f64(1.0 / rate.rate());
+                let release = rate.release(now, 5);
+                rate.succeeded(release, now);
+            }
+            rate.rate()
+        };
+        let k = plateau();
+        let one = at(1.0);
+        let flat = at(k);
+        let later = at(k + 5.0);
+        assert!(
+            cut < one && one < flat && flat <= 30.0 * 1.001,
+            "{cut} {one} {flat}"
+        );
+        assert!(
+            later > 30.0 && later < 30.0 * 1.15,
+            "probes above the old rate, gently: {later}"
+        );
+    }
+}

@@ -1,0 +1,526 @@
+//! `mmerr bench goodput`: how many requests get through a rate-limited account, at what cost in
+//! wasted calls and time, for the guard and for the retry policies users would otherwise run.
+//! Every client meets the same account limits without being told them: real HTTP against the
+//! in-process mock in real time, and the mock's limiter in-process in tokio's paused time (for
+//! thousands of concurrent callers).
+
+mod policy;
+mod upstream;
+
+use crate::cli::GoodputArgs;
+use anyhow::Context;
+use comfy_table::{Table, presets};
+use minimax_errors::{Endpoint, Lang};
+use minimax_mock::{DEMO_KEY, KeyConfig, MockConfig, MockServer, RpmMode, Scenario};
+use policy::Client;
+pub use policy::Policy;
+use serde::Serialize;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tokio::time::{Duration, Instant};
+use upstream::{Http, Simulated, Upstream};
+
+/// The account's limit in every chat workload: 30 requests per second.
+const RATE: f64 = 30.0;
+
+/// A workload: the account's limits and what is asked of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Workload {
+    /// Chat against a 30 req/s bucket holding at most 10 requests.
+    Burst10,
+    /// Chat against a 30 req/s bucket holding a minute (1,800), spent at the start.
+    MinuteBucket,
+    /// Chat against fixed 10-second windows of 300 requests.
+    FixedWindow,
+    /// T2A, 150 characters a request, against 30,000 characters per minute.
+    T2aTpm,
+    /// Chat against a spent minute bucket; 10 s in, a second process takes half the limit.
+    StepChange,
+    /// Chat against a spent minute bucket; from 10 s to 70 s every answer is 1002 (virtual
+    /// time).
+    Outage,
+}
+
+impl Workload {
+    /// Every workload, in the table's order.
+    pub const ALL: [Workload; 6] = [
+        Workload::Burst10,
+        Workload::MinuteBucket,
+        Workload::FixedWindow,
+        Workload::T2aTpm,
+        Workload::StepChange,
+        Workload::Outage,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Burst10 => "chat, burst 10",
+            Workload::MinuteBucket => "chat, minute bucket",
+            Workload::FixedWindow => "chat, fixed window",
+            Workload::T2aTpm => "t2a, tpm",
+            Workload::StepChange => "chat, limit halves",
+            Workload::Outage => "chat, 60 s outage",
+        }
+    }
+
+    fn endpoint(self) -> Endpoint {
+        match self {
+            Workload::T2aTpm => Endpoint::T2a,
+            _ => Endpoint::Chat,
+        }
+    }
+
+    /// Characters each request spends (T2A).
+    fn characters(self) -> u64 {
+        match self {
+            Workload::T2aTpm => 150,
+            _ => 0,
+        }
+    }
+
+    fn limits(self) -> KeyConfig {
+        let rpm = Some((RATE * 60.0) as u32);
+        let spent_bucket = KeyConfig {
+            key: DEMO_KEY.to_string(),
+            name: "bench".to_string(),
+            rpm,
+            start_spent: true,
+            ..KeyConfig::unlimited()
+        };
+        match self {
+            Workload::Burst10 => KeyConfig {
+                burst: Some(10),
+                start_spent: false,
+                ..spent_bucket
+            },
+            Workload::MinuteBucket | Workload::StepChange | Workload::Outage => spent_bucket,
+            Workload::FixedWindow => KeyConfig {
+                rpm_mode: RpmMode::FixedWindow,
+                window_secs: 10,
+                start_spent: false,
+                ..spent_bucket
+            },
+            Workload::T2aTpm => KeyConfig {
+                rpm: None,
+                tpm: Some(30_000),
+                start_spent: false,
+                ..spent_bucket
+            },
+        }
+    }
+
+    /// The shortest time any client could take for `n` requests.
+    fn ideal(self, n: u32) -> f64 {
+        let n = f64::from(n);
+        match self {
+            Workload::Burst10 => (n - 10.0).max(0.0) / RATE,
+            Workload::MinuteBucket => n / RATE,
+            // 300 at once in each 10-second window, the first at the start.
+            Workload::FixedWindow => ((n / 300.0).ceil() - 1.0).max(0.0) * 10.0,
+            // Characters ÷ TPM.
+            Workload::T2aTpm => n * self.characters() as f64 / 30_000.0 * 60.0,
+            // 10 s at the full limit, the rest at half of it.
+            Workload::StepChange => {
+                let first = (RATE * 10.0).min(n);
+                10.0f64.min(n / RATE) + (n - first) / (RATE / 2.0)
+            }
+            Workload::Outage => OUTAGE.1.as_secs_f64() - OUTAGE.0.as_secs_f64() + n / RATE,
+        }
+    }
+}
+
+/// When every answer is 1002 in the outage workload.
+const OUTAGE: (Duration, Duration) = (Duration::from_secs(10), Duration::from_secs(70));
+/// When the second process starts in the step workload.
+const STEP_AT: Duration = Duration::from_secs(10);
+
+/// Where a run happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    /// Real HTTP against the mock, real time.
+    Real,
+    /// The mock's limiter in-process, tokio's paused time.
+    Virtual,
+}
+
+/// One run's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    workload: Workload,
+    clock: Clock,
+    concurrency: u32,
+    policy: Policy,
+    requests: u32,
+    ok: u32,
+    failed: u32,
+    calls: u64,
+    wasted_pct: f64,
+    seconds: f64,
+    ideal_seconds: f64,
+    time_vs_ideal: f64,
+    p99_latency_s: f64,
+    /// Step and outage: seconds until the client was back at ≥ 90 % of the limit.
+    recovery_s: Option<f64>,
+}
+
+/// Runs the benchmark and prints the table.
+pub fn run(args: &GoodputArgs, _lang: Lang, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let requests = args.requests.unwrap_or(if args.quick { 300 } else { 1000 });
+    let policies: Vec<Policy> = if args.policy.is_empty() {
+        Policy::ALL.to_vec()
+    } else {
+        args.policy.clone()
+    };
+    let workloads: Vec<Workload> = if args.workload.is_empty() {
+        Workload::ALL.to_vec()
+    } else {
+        args.workload.clone()
+    };
+    let real_c: Vec<u32> = if args.quick {
+        vec![8, 32]
+    } else {
+        vec![8, 32, 128]
+    };
+    let virtual_c = [512u32, 2048];
+    let mut results = Vec::new();
+    for &workload in &workloads {
+        // Outages run in virtual time only: a minute of every answer refused.
+        if !args.virtual_only && workload != Workload::Outage {
+            for &c in &real_c {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .context("cannot start the runtime")?;
+                let batch = runtime.block_on(real_runs(workload, c, requests, &policies))?;
+                for r in &batch {
+                    eprintln!("{}", progress(r));
+                }
+                results.extend(batch);
+            }
+        }
+        let cs: Vec<u32> = match workload {
+            Workload::Outage => vec![64],
+            // 512 T2A callers queue for longer than the default 120 s deadline: they would
+            // fail locally, by design, whatever the pacing.
+            Workload::T2aTpm if args.virtual_only => real_c.clone(),
+            Workload::T2aTpm => Vec::new(),
+            _ if args.virtual_only => real_c.iter().copied().chain(virtual_c).collect(),
+            _ => virtual_c.to_vec(),
+        };
+        for c in cs {
+            for &policy in &policies {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .start_paused(true)
+                    .build()
+                    .context("cannot start the runtime")?;
+                let result = runtime.block_on(virtual_run(workload, c, requests, policy));
+                eprintln!("{}", progress(&result));
+                results.push(result);
+            }
+        }
+    }
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&results)?)?;
+    } else {
+        print_table(&results, requests, out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress(r: &RunResult) -> String {
+    format!(
+        "{} {:?} C={} {}: ok {} failed {} calls {} wasted {:.1}% time {:.2}x",
+        r.workload.name(),
+        r.clock,
+        r.concurrency,
+        r.policy.name(),
+        r.ok,
+        r.failed,
+        r.calls,
+        r.wasted_pct,
+        r.time_vs_ideal
+    )
+}
+
+/// What the workers of one run saw.
+struct Tally {
+    ok: u32,
+    failed: u32,
+    latencies: Vec<f64>,
+    /// When each success ended, in seconds from the start.
+    successes: Vec<f64>,
+    seconds: f64,
+}
+
+/// `concurrency` workers send `requests` requests through `client`.
+async fn drive(
+    client: Arc<Client>,
+    upstream: Arc<Upstream>,
+    workload: Workload,
+    concurrency: u32,
+    requests: u32,
+) -> Tally {
+    let next = Arc::new(AtomicU32::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (client, upstream, next) = (
+            Arc::clone(&client),
+            Arc::clone(&upstream),
+            Arc::clone(&next),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while next.fetch_add(1, Ordering::Relaxed) < requests {
+                let asked = Instant::now();
+                let done = client.request(&upstream, workload.characters()).await;
+                let now = Instant::now();
+                seen.push((
+                    done.ok,
+                    now.duration_since(asked).as_secs_f64(),
+                    now.duration_since(started).as_secs_f64(),
+                ));
+            }
+            seen
+        }));
+    }
+    let mut tally = Tally {
+        ok: 0,
+        failed: 0,
+        latencies: Vec::new(),
+        successes: Vec::new(),
+        seconds: 0.0,
+    };
+    for worker in workers {
+        for (ok, latency, at) in worker.await.unwrap_or_default() {
+            if ok {
+                tally.ok += 1;
+                tally.successes.push(at);
+            } else {
+                tally.failed += 1;
+            }
+            tally.latencies.push(latency);
+        }
+    }
+    tally.seconds = started.elapsed().as_secs_f64();
+    tally
+}
+
+fn result(
+    workload: Workload,
+    clock: Clock,
+    concurrency: u32,
+    policy: Policy,
+    requests: u32,
+    tally: Tally,
+    calls: u64,
+) -> RunResult {
+    let mut latencies = tally.latencies;
+    latencies.sort_by(f64::total_cmp);
+    let p99 = latencies
+        .get(((latencies.len() as f64 * 0.99).ceil() as usize).saturating_sub(1))
+        .copied()
+        .unwrap_or(0.0);
+    let ideal = workload.ideal(requests);
+    let recovery = match workload {
+        Workload::StepChange => recovery(&tally.successes, STEP_AT.as_secs_f64(), RATE / 2.0),
+        Workload::Outage => recovery(&tally.successes, OUTAGE.1.as_secs_f64(), RATE),
+        _ => None,
+    };
+    RunResult {
+        workload,
+        clock,
+        concurrency,
+        policy,
+        requests,
+        ok: tally.ok,
+        failed: tally.failed,
+        calls,
+        wasted_pct: if calls == 0 {
+            0.0
+        } else {
+            (calls - u64::from(tally.ok).min(calls)) as f64 / calls as f64 * 100.0
+        },
+        seconds: tally.seconds,
+        ideal_seconds: ideal,
+        time_vs_ideal: if ideal > 0.0 {
+            tally.seconds / ideal
+        } else {
+            0.0
+        },
+        p99_latency_s: p99,
+        recovery_s: recovery,
+    }
+}
+
+/// Seconds after `from` until successes came at ≥ 90 % of `rate` over a whole second.
+fn recovery(successes: &[f64], from: f64, rate: f64) -> Option<f64> {
+    let mut sorted: Vec<f64> = successes.iter().copied().filter(|t| *t >= from).collect();
+    sorted.sort_by(f64::total_cmp);
+    let needed = (0.9 * rate).ceil() as usize;
+    sorted
+        .windows(needed.max(1))
+        .find(|w| w[w.len() - 1] - w[0] <= 1.0)
+        .map(|w| w[w.len() - 1] - from)
+}
+
+async fn virtual_run(
+    workload: Workload,
+    concurrency: u32,
+    requests: u32,
+    policy: Policy,
+) -> RunResult {
+    let latency = Duration::from_millis(100);
+    let outage = (workload == Workload::Outage).then_some(OUTAGE);
+    let sim = Arc::new(Upstream::Simulated(Box::new(Simulated::new(
+        workload.limits(),
+        latency,
+        outage,
+    ))));
+    let competitor = (workload == Workload::StepChange).then(|| second_process(Arc::clone(&sim)));
+    let client = Arc::new(Client::new(policy, workload.endpoint(), 7));
+    let tally = drive(client, Arc::clone(&sim), workload, concurrency, requests).await;
+    competitor.inspect(tokio::task::JoinHandle::abort);
+    let calls = match &*sim {
+        Upstream::Simulated(s) => s.calls(),
+        Upstream::Http(_) => 0,
+    };
+    result(
+        workload,
+        Clock::Virtual,
+        concurrency,
+        policy,
+        requests,
+        tally,
+        calls,
+    )
+}
+
+/// From [`STEP_AT`] on, another process spends half the account's limit, evenly.
+fn second_process(upstream: Arc<Upstream>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::time::sleep(STEP_AT).await;
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(2.0 / RATE));
+        loop {
+            tick.tick().await;
+            match &*upstream {
+                Upstream::Simulated(sim) => sim.consume(),
+                Upstream::Http(http) => {
+                    let _ = http
+                        .client
+                        .post(format!("{}/v1/text/chatcompletion_v2", http.base_url))
+                        .bearer_auth(&http.key)
+                        .header("content-type", "application/json")
+                        .body(
+                            r#"{"model":"MiniMax-M2","messages":[{"role":"user","content":"x"}]}"#,
+                        )
+                        .send()
+                        .await;
+                }
+            }
+        }
+    })
+}
+
+/// Every policy at once, each against its own mock server (its own account).
+async fn real_runs(
+    workload: Workload,
+    concurrency: u32,
+    requests: u32,
+    policies: &[Policy],
+) -> anyhow::Result<Vec<RunResult>> {
+    let mut runs = Vec::new();
+    for &policy in policies {
+        let config = MockConfig {
+            keys: vec![workload.limits()],
+            ..MockConfig::default()
+        };
+        let server = MockServer::start("127.0.0.1:0".parse()?, config, Scenario::default())
+            .await
+            .context("cannot start the mock")?;
+        runs.push(tokio::spawn(async move {
+            let http = Http {
+                client: reqwest::Client::builder()
+                    .pool_max_idle_per_host(256)
+                    .build()
+                    .unwrap_or_default(),
+                base_url: server.url(),
+                key: DEMO_KEY.to_string(),
+            };
+            let upstream = Arc::new(Upstream::Http(http));
+            let competitor =
+                (workload == Workload::StepChange).then(|| second_process(Arc::clone(&upstream)));
+            let client = Arc::new(Client::new(policy, workload.endpoint(), 7));
+            let tally = drive(
+                client,
+                Arc::clone(&upstream),
+                workload,
+                concurrency,
+                requests,
+            )
+            .await;
+            // The second process's calls are not the client's.
+            let calls = server.stats().requests;
+            competitor.inspect(tokio::task::JoinHandle::abort);
+            let _ = server.stop().await;
+            result(
+                workload,
+                Clock::Real,
+                concurrency,
+                policy,
+                requests,
+                tally,
+                calls,
+            )
+        }));
+    }
+    let mut out = Vec::new();
+    for run in runs {
+        out.push(run.await.context("a benchmark run panicked")?);
+    }
+    Ok(out)
+}
+
+fn print_table(results: &[RunResult], requests: u32, out: &mut impl Write) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "mmerr bench goodput: {requests} requests per run, limits unknown to every client; chat at 30 req/s, T2A at 30,000 characters per minute"
+    )?;
+    let mut table = Table::new();
+    table.load_style(presets::UTF8_BORDERS_ONLY);
+    table.set_header([
+        "workload",
+        "clock",
+        "C",
+        "client",
+        "ok",
+        "failed",
+        "calls",
+        "wasted %",
+        "time ÷ ideal",
+        "p99 latency s",
+        "recovery s",
+    ]);
+    for r in results {
+        table.add_row([
+            r.workload.name().to_string(),
+            format!("{:?}", r.clock).to_lowercase(),
+            r.concurrency.to_string(),
+            r.policy.name().to_string(),
+            r.ok.to_string(),
+            r.failed.to_string(),
+            r.calls.to_string(),
+            format!("{:.1}", r.wasted_pct),
+            format!("{:.2}", r.time_vs_ideal),
+            format!("{:.2}", r.p99_latency_s),
+            r.recovery_s.map_or("-".to_string(), |s| format!("{s:.1}")),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    Ok(())
+}
