@@ -224,3 +224,128 @@ impl RetryStrategy {
         Next::RetryAfter(delay)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::RetryBudget;
+    use crate::classifier::TRANSIENT;
+    use crate::clock::TokioClock;
+    use crate::pacer::{PacingConfig, Throttle};
+
+    fn strategy(pacing: PacingConfig, budget: u32) -> RetryStrategy {
+        let clock: Arc<dyn Clock> = Arc::new(TokioClock);
+        RetryStrategy {
+            delays: DelayStrategy::FullJitter {
+                base: Duration::from_millis(100),
+                cap: Duration::from_secs(1),
+            },
+            max_retries: 2,
+            deadline: Some(Duration::from_secs(10)),
+            retry_after_cap: Duration::from_secs(3),
+            fail_fast_for: Duration::from_secs(60),
+            costs: BudgetConfig::default(),
+            budget: Arc::new(RetryBudget::new(budget)),
+            breaker: Arc::default(),
+            pacer: Pacer::with_clock(pacing, Arc::clone(&clock)),
+            rng: Arc::new(Mutex::new(fastrand::Rng::with_seed(1))),
+            clock,
+        }
+    }
+
+    fn throttled(after: Option<Duration>) -> RetryAction {
+        RetryAction::Retry {
+            kind: RetryKind::Throttling(Throttle::Rate, TRANSIENT),
+            after,
+        }
+    }
+
+    fn transient() -> RetryAction {
+        RetryAction::Retry {
+            kind: RetryKind::Transient(TRANSIENT),
+            after: None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn paced_throttles_go_back_through_the_pacer_without_limit_or_cost() {
+        let strategy = strategy(PacingConfig::default(), 500);
+        let mut state = strategy.start(Call::new(Endpoint::Chat));
+        // More than the two retries allowed, as many as fit the deadline.
+        for _ in 0..6 {
+            let permit = strategy.before_attempt(&mut state).await.unwrap();
+            assert!(permit.is_some());
+            let next = strategy.after_attempt(&mut state, throttled(None), permit);
+            assert_eq!(next, Next::RetryAfter(Duration::ZERO));
+        }
+        assert_eq!(strategy.budget.level(), 500);
+        assert!(
+            state.paced > Duration::ZERO,
+            "the pacer held the throttled calls back"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unpaced_throttles_and_transient_faults_wait_pay_and_stop_at_the_limit() {
+        let strategy = strategy(PacingConfig::off(), 500);
+        let mut state = strategy.start(Call::new(Endpoint::Chat));
+        let first = strategy.after_attempt(&mut state, throttled(None), None);
+        assert!(matches!(first, Next::RetryAfter(d) if d <= Duration::from_millis(100)));
+        assert_eq!(strategy.budget.level(), 495, "a throttling retry costs 5");
+        let second = strategy.after_attempt(&mut state, transient(), None);
+        assert!(matches!(second, Next::RetryAfter(_)));
+        assert_eq!(strategy.budget.level(), 481, "another retry costs 14");
+        assert_eq!(
+            strategy.after_attempt(&mut state, transient(), None),
+            Next::Stop(StopReason::AttemptsExhausted)
+        );
+        // What the call withdrew comes back when it succeeds.
+        state.attempts = 3;
+        strategy.succeeded(&state, None);
+        assert_eq!(strategy.budget.level(), 500);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_the_deadline_and_the_server_stop_retries() {
+        let strategy = strategy(PacingConfig::off(), 10);
+        let mut state = strategy.start(Call::new(Endpoint::Chat));
+        assert_eq!(
+            strategy.after_attempt(&mut state, transient(), None),
+            Next::Stop(StopReason::BudgetExhausted)
+        );
+        let strategy = self::strategy(PacingConfig::off(), 500);
+        let mut state = strategy.start(Call::new(Endpoint::Chat));
+        let capped =
+            strategy.after_attempt(&mut state, throttled(Some(Duration::from_secs(60))), None);
+        assert_eq!(
+            capped,
+            Next::RetryAfter(Duration::from_secs(3)),
+            "retry-after, capped"
+        );
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(
+            strategy.after_attempt(&mut state, transient(), None),
+            Next::Stop(StopReason::DeadlineReached)
+        );
+        assert_eq!(
+            strategy.after_attempt(&mut state, RetryAction::Never(Never::ServerSaidNo), None),
+            Next::Stop(StopReason::ServerSaidNo)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_open_breaker_fails_the_call_before_it_waits_or_is_sent() {
+        let strategy = strategy(PacingConfig::default(), 500);
+        strategy.breaker.record(
+            minimax_errors::ErrorCode::INSUFFICIENT_BALANCE,
+            Some("t-1"),
+            Duration::from_secs(60),
+            strategy.clock.now(),
+        );
+        let mut state = strategy.start(Call::new(Endpoint::Chat));
+        let error = strategy.before_attempt(&mut state).await.unwrap_err();
+        assert!(
+            matches!(error, GuardError::FailingFast { remaining, .. } if remaining == Duration::from_secs(60))
+        );
+    }
+}

@@ -32,6 +32,7 @@ pub mod limits;
 mod reply;
 pub mod scenario;
 mod server;
+pub mod sim;
 mod speech;
 pub mod stats;
 

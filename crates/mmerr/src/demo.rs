@@ -205,11 +205,15 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
                 let how = |attempts: u32, paced: Duration| (attempts, paced);
                 let attempts = match job {
                     Job::Chat(r) => client.chat(&r).await.map(|r| how(r.attempts, r.paced)),
-                    Job::ChatCompatible(r) => {
-                        client.chat_compatible(&r).await.map(|r| how(r.attempts, r.paced))
-                    }
+                    Job::ChatCompatible(r) => client
+                        .chat_compatible(&r)
+                        .await
+                        .map(|r| how(r.attempts, r.paced)),
                     Job::Speech(r) => client.t2a(&r).await.map(|r| how(r.attempts, r.paced)),
-                    Job::Clone(r) => client.voice_clone(&r).await.map(|r| how(r.attempts, r.paced)),
+                    Job::Clone(r) => client
+                        .voice_clone(&r)
+                        .await
+                        .map(|r| how(r.attempts, r.paced)),
                 };
                 bar.inc(1);
                 (endpoint, attempts)

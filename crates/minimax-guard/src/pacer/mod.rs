@@ -423,8 +423,8 @@ impl Group {
             if ready <= now && !full {
                 // A call that cannot finish before its deadline is not worth a call.
                 let typical = self.state().typical.unwrap_or_default();
-                if deadline.is_some_and(|d| now + typical > d) {
-                    return Err(self.too_long(typical));
+                if deadline.is_some_and(|d| now + typical >= d) {
+                    return Err(self.too_long((now + typical).saturating_duration_since(asked)));
                 }
                 break;
             }

@@ -133,10 +133,10 @@ impl RateControl {
         self.phase
     }
 
-    /// Whether the rate is still being found (no throttle yet): a wait worked out from it now
-    /// says little about the wait to come.
+    /// Whether the rate is known: found by a throttle, or the ceiling given in advance. While
+    /// it is still being found, a wait worked out from it says little about the wait to come.
     pub fn is_settled(&self) -> bool {
-        matches!(self.phase, Phase::Cubic { .. })
+        matches!(self.phase, Phase::Cubic { .. }) || self.rate >= self.ceiling
     }
 
     /// Until when a streak of throttles holds every request back.

@@ -4,8 +4,9 @@
 //!
 //! The budget starts at the documented (or configured) figure. A 1039 after the group has seen
 //! a success says the window held more than the account allows: the budget becomes what the
-//! window holds without the refused request. While requests wait for room and no 1039 has come
-//! for a window, the budget grows by a tenth, to find an account that allows more.
+//! window holds without the refused request. While requests wait for room, the budget grows to
+//! find an account that allows more: it doubles until the first 1039 (a slow start), then grows
+//! by a tenth once a window has passed without one.
 
 use std::collections::VecDeque;
 use tokio::time::{Duration, Instant};
@@ -75,14 +76,21 @@ impl CharWindow {
         now
     }
 
-    /// Requests wait for room: if nothing was refused for a window, allow a tenth more.
+    /// Requests wait for room: allow more, twice as much until the first refusal, then a
+    /// tenth more once a window has passed without one.
     fn grow(&mut self, now: Instant) {
+        if self.budget >= self.ceiling {
+            return;
+        }
         let quiet =
             |at: Option<Instant>| at.is_none_or(|at| now.saturating_duration_since(at) >= WINDOW);
-        if quiet(self.refused_at) && quiet(self.grown_at) && self.budget < self.ceiling {
-            self.budget = (self.budget * GROWTH).min(self.ceiling);
-            self.grown_at = Some(now);
-        }
+        let factor = match self.refused_at {
+            None => 2.0,
+            Some(_) if quiet(self.refused_at) && quiet(self.grown_at) => GROWTH,
+            Some(_) => return,
+        };
+        self.budget = (self.budget * factor).min(self.ceiling);
+        self.grown_at = Some(now);
     }
 
     /// `cost` characters were sent at `now`.
@@ -118,7 +126,8 @@ mod tests {
     #[test]
     fn a_request_waits_for_the_oldest_characters_to_leave() {
         let t0 = Instant::now();
-        let mut w = CharWindow::new(100.0, f64::INFINITY);
+        // A known budget (its own ceiling): it never grows.
+        let mut w = CharWindow::new(100.0, 100.0);
         assert_eq!(w.ready_at(60, t0), t0);
         w.spend(60, t0);
         let t1 = t0 + Duration::from_secs(10);
@@ -135,7 +144,7 @@ mod tests {
     #[test]
     fn a_refusal_sets_the_budget_to_what_the_window_held() {
         let t0 = Instant::now();
-        let mut w = CharWindow::new(100.0, f64::INFINITY);
+        let mut w = CharWindow::new(100.0, 100.0);
         w.spend(40, t0);
         w.spend(40, t0 + Duration::from_secs(1));
         let refused_at = t0 + Duration::from_secs(2);
@@ -146,9 +155,25 @@ mod tests {
     }
 
     #[test]
+    fn the_budget_doubles_until_a_refusal_then_grows_slowly() {
+        let t0 = Instant::now();
+        let mut w = CharWindow::new(100.0, f64::INFINITY);
+        w.spend(100, t0);
+        assert_eq!(w.ready_at(10, t0), t0, "no refusal yet: twice the budget");
+        assert_eq!(w.budget(), 200.0);
+        w.spend(100, t0);
+        w.refused(50, t0, t0, false);
+        assert_eq!(w.budget(), 200.0);
+        w.spend(200, t0);
+        w.ready_at(10, t0 + Duration::from_secs(1));
+        assert_eq!(w.budget(), 200.0, "no growth within a window of a refusal");
+    }
+
+    #[test]
     fn the_budget_grows_only_while_nothing_is_refused() {
         let t0 = Instant::now();
         let mut w = CharWindow::new(100.0, 150.0);
+        w.refused_at = Some(t0 - WINDOW);
         w.spend(100, t0);
         w.ready_at(10, t0);
         assert!((w.budget() - 110.0).abs() < 1e-9);

@@ -376,12 +376,11 @@ async fn virtual_run(
     policy: Policy,
 ) -> RunResult {
     let latency = Duration::from_millis(100);
-    let outage = (workload == Workload::Outage).then_some(OUTAGE);
-    let sim = Arc::new(Upstream::Simulated(Box::new(Simulated::new(
-        workload.limits(),
-        latency,
-        outage,
-    ))));
+    let mut sim = Simulated::new(workload.limits(), latency);
+    if workload == Workload::Outage {
+        sim = sim.with_outage(OUTAGE.0, OUTAGE.1);
+    }
+    let sim = Arc::new(Upstream::Simulated(Box::new(sim)));
     let competitor = (workload == Workload::StepChange).then(|| second_process(Arc::clone(&sim)));
     let client = Arc::new(Client::new(policy, workload.endpoint(), 7));
     let tally = drive(client, Arc::clone(&sim), workload, concurrency, requests).await;

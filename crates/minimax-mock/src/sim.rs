@@ -1,0 +1,154 @@
+//! The mock's account limits in-process, without HTTP: for simulations in tokio's paused time
+//! (thousands of callers in a fraction of a real second) by tests and benchmarks of clients.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
+//! use minimax_mock::sim::{Simulated, Ask};
+//! use minimax_mock::KeyConfig;
+//! use minimax_errors::Dialect;
+//! use std::time::Duration;
+//!
+//! let account = Simulated::new(KeyConfig { rpm: Some(60), burst: Some(1), ..KeyConfig::unlimited() }, Duration::from_millis(50));
+//! let ask = Ask { dialect: Dialect::Native, characters: 0 };
+//! assert_eq!(account.call(ask).await.status, 200);
+//! let refused = account.call(ask).await;
+//! assert!(String::from_utf8_lossy(&refused.body).contains("1002"));
+//! assert_eq!(account.calls(), 2);
+//! # });
+//! ```
+
+use crate::config::KeyConfig;
+use crate::limits::Account;
+use bytes::Bytes;
+use minimax_errors::{Dialect, ErrorCode};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::time::{Duration, Instant};
+
+/// What a call asks of the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ask {
+    /// Native (HTTP 200 + `base_resp`) or compatible (real status) answers.
+    pub dialect: Dialect,
+    /// T2A characters it spends, or 0 for a chat call.
+    pub characters: u64,
+}
+
+/// An answer as MiniMax would give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// One account, answering on tokio's clock. A call is admitted or refused as it arrives; the
+/// answer comes after `latency` (a refusal after 20 ms: MiniMax answers throttles at once).
+#[derive(Debug)]
+pub struct Simulated {
+    account: Mutex<Account>,
+    latency: Duration,
+    refusal_latency: Duration,
+    outage: Option<(Instant, Instant)>,
+    calls: AtomicU64,
+}
+
+impl Simulated {
+    /// An account with `limits`, starting now.
+    pub fn new(limits: KeyConfig, latency: Duration) -> Simulated {
+        Simulated {
+            account: Mutex::new(Account::new_at(limits, Instant::now().into_std())),
+            latency,
+            refusal_latency: Duration::from_millis(20),
+            outage: None,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Every answer is 1002 from `from` to `to` after now.
+    pub fn with_outage(mut self, from: Duration, to: Duration) -> Simulated {
+        let now = Instant::now();
+        self.outage = Some((now + from, now + to));
+        self
+    }
+
+    /// Calls answered so far (the API's view: every attempt counts).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Uses up one request of the account, as another process sharing it would.
+    pub fn consume(&self) {
+        let _ = lock(&self.account).admit(Instant::now().into_std());
+    }
+
+    /// Answers one call.
+    pub async fn call(&self, ask: Ask) -> Answer {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
+        let verdict = if self
+            .outage
+            .is_some_and(|(from, to)| from <= now && now < to)
+        {
+            Err(ErrorCode::RATE_LIMIT)
+        } else {
+            let mut account = lock(&self.account);
+            account.admit(now.into_std()).and_then(|()| {
+                if ask.characters > 0 {
+                    account.spend_characters(ask.characters, now.into_std())
+                } else {
+                    Ok(())
+                }
+            })
+        };
+        let wait = if verdict.is_ok() {
+            self.latency
+        } else {
+            self.refusal_latency
+        };
+        tokio::time::sleep(wait).await;
+        answer(ask.dialect, verdict.err())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn answer(dialect: Dialect, error: Option<ErrorCode>) -> Answer {
+    let (status, body) = match (dialect, error) {
+        (Dialect::Native, None) => (
+            200,
+            r#"{"choices":[{"message":{"content":"ok"}}],"data":{"audio":"00","status":2},"base_resp":{"status_code":0,"status_msg":""}}"#.to_string(),
+        ),
+        (Dialect::Native, Some(code)) => (
+            200,
+            format!(
+                r#"{{"base_resp":{{"status_code":{},"status_msg":"{}"}}}}"#,
+                code.as_i64(),
+                code.info().message.en
+            ),
+        ),
+        (Dialect::Compatible, None) => (
+            200,
+            r#"{"id":"x","choices":[{"message":{"content":"ok"},"finish_reason":"stop"}]}"#
+                .to_string(),
+        ),
+        (Dialect::Compatible, Some(code)) => {
+            let (kind, status) = crate::reply::compatible_type(code);
+            (
+                status.as_u16(),
+                format!(
+                    r#"{{"type":"error","error":{{"type":"{kind}","message":"{} ({})"}}}}"#,
+                    code.info().message.en,
+                    code.as_i64()
+                ),
+            )
+        }
+    };
+    Answer {
+        status,
+        body: Bytes::from(body),
+    }
+}
