@@ -98,6 +98,11 @@ impl App {
         }
     }
 
+    /// A fresh trace id, for answers outside the API's own path.
+    pub(crate) fn next_trace_id(&self) -> String {
+        self.trace_id()
+    }
+
     fn trace_id(&self) -> String {
         let n = self.next_trace.fetch_add(1, Ordering::Relaxed);
         // 32 hex digits like MiniMax's; unique per request, reproducible per seed.
@@ -170,27 +175,31 @@ impl App {
         if !decision.latency.is_zero() && !self.wait(decision.latency).await {
             return Err(ctx.dropped());
         }
+        // `retry-after-ms`, when the scenario asks for it, goes with answers worth a retry
+        // only, as a server would send it.
+        let hinted = |mut response: Response, retryable: bool| {
+            if let (Some(ms), true) = (decision.retry_after_ms, retryable) {
+                response
+                    .headers_mut()
+                    .insert("retry-after-ms", axum::http::HeaderValue::from(ms));
+            }
+            response
+        };
         match decision.action {
             Action::Stall if !self.wait(decision.stall).await => return Err(ctx.dropped()),
             Action::Stall => {}
             Action::Code(code) => {
-                let mut response = ctx.finish(Err(Failure::code(code))).await;
-                if let Some(ms) = decision.retry_after_ms {
-                    response
-                        .headers_mut()
-                        .insert("retry-after-ms", axum::http::HeaderValue::from(ms));
-                }
-                return Err(response);
+                let response = ctx.finish(Err(Failure::code(code))).await;
+                return Err(hinted(response, code.info_on(endpoint).is_retryable()));
             }
             Action::Overloaded => {
-                return Err(ctx
-                    .finish(Err(Failure::code(ErrorCode::SERVER_OVERLOADED)))
-                    .await);
+                let overloaded = Failure::code(ErrorCode::SERVER_OVERLOADED);
+                return Err(hinted(ctx.finish(Err(overloaded)).await, true));
             }
             Action::Html502 => {
                 self.stats.outcome(endpoint.as_str(), "html_502");
                 ctx.log("html_502");
-                return Err(reply::html_502(&ctx.trace_id));
+                return Err(hinted(reply::html_502(&ctx.trace_id), true));
             }
             Action::Ok | Action::Reset | Action::Truncate => {}
         }

@@ -123,6 +123,16 @@ pub(crate) fn compatible_type(code: ErrorCode) -> (&'static str, StatusCode) {
     }
 }
 
+/// A request the API does not serve (unknown path, wrong method): `base_resp` 2013 in JSON with
+/// a real status, a trace id in the header and the body.
+pub(crate) fn not_served(status: StatusCode, message: &str, trace_id: &str) -> Response {
+    let body = json!({
+        "base_resp": base_resp(ErrorCode::INVALID_PARAMS, message),
+        "trace_id": trace_id,
+    });
+    json_response(status, &body, trace_id)
+}
+
 /// A gateway's 502 page.
 pub(crate) fn html_502(trace_id: &str) -> Response {
     let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";

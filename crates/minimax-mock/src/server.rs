@@ -129,8 +129,30 @@ fn router(app: Arc<App>) -> Router {
         .route("/v1/files/retrieve", post(retrieve).get(retrieve))
         .route("/__mock/stats", get(stats))
         .route("/__mock/reset", post(reset))
+        .fallback(unknown_path)
+        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(app)
+}
+
+/// A path MiniMax does not serve: JSON, with a trace id, as MiniMax answers.
+async fn unknown_path(State(app): AppState, uri: axum::http::Uri) -> Response {
+    let trace_id = app.next_trace_id();
+    crate::reply::not_served(
+        axum::http::StatusCode::NOT_FOUND,
+        &format!("invalid params, unknown path {}", uri.path()),
+        &trace_id,
+    )
+}
+
+/// A known path with the wrong method.
+async fn wrong_method(State(app): AppState, method: axum::http::Method) -> Response {
+    let trace_id = app.next_trace_id();
+    crate::reply::not_served(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        &format!("invalid params, method {method} not allowed"),
+        &trace_id,
+    )
 }
 
 type AppState = State<Arc<App>>;

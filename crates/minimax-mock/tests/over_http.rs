@@ -749,6 +749,53 @@ mod faults {
     }
 
     #[tokio::test]
+    async fn retry_after_goes_only_with_answers_worth_a_retry() {
+        let scenario = Scenario::new(3).with(EndpointFaults {
+            retry_after_ms: Some(250),
+            ..EndpointFaults::on(Some(Endpoint::ChatCompatible)).sequence([
+                Action::Code(ErrorCode::UNAUTHORIZED),
+                Action::Code(ErrorCode::INPUT_SENSITIVE),
+                Action::Code(ErrorCode::RATE_LIMIT),
+                Action::Overloaded,
+                Action::Html502,
+            ])
+        });
+        let server = start(config(), scenario).await;
+        let client = reqwest::Client::new();
+        let mut hinted = Vec::new();
+        for _ in 0..5 {
+            let response = client
+                .post(format!("{}/v1/chat/completions", server.url()))
+                .bearer_auth(DEMO_KEY)
+                .json(&json!({"model": "MiniMax-M2", "messages": [{"role": "user", "content": "hi"}]}))
+                .send()
+                .await
+                .unwrap();
+            hinted.push(response.headers().contains_key("retry-after-ms"));
+        }
+        assert_eq!(hinted, [false, false, true, true, true]);
+    }
+
+    #[tokio::test]
+    async fn unknown_paths_and_methods_answer_json_with_a_trace_id() {
+        let server = start(config(), Scenario::default()).await;
+        let client = reqwest::Client::new();
+        for request in [
+            client.get(format!("{}/v1/nothing-here", server.url())),
+            client.post(format!("{}/", server.url())),
+            client.get(format!("{}/v1/t2a_v2", server.url())),
+        ] {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            assert!(matches!(status, 404 | 405), "{status}");
+            let trace = response.headers().get("trace-id").cloned();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["base_resp"]["status_code"], 2013);
+            assert_eq!(trace.unwrap().to_str().unwrap(), body["trace_id"]);
+        }
+    }
+
+    #[tokio::test]
     async fn same_seed_replays_identically() {
         let scenario = || {
             Scenario::new(1234).with(

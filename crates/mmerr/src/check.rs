@@ -87,7 +87,11 @@ pub fn run(
                 .as_deref()
                 .map(|t| format!(", {} {t}", l.trace_id))
                 .unwrap_or_default();
-            writeln!(err, "mmerr: {m} ({verdict}{trace})")?;
+            writeln!(
+                err,
+                "mmerr: {} (HTTP {}): {} ({verdict}{trace})",
+                l.unreadable, m.http_status, m.detail
+            )?;
         }
     }
     Ok(code)

@@ -213,13 +213,34 @@ pub struct AudioArgs {
     pub json: bool,
 }
 
-/// Rewrites `mmerr 1002 …` to `mmerr explain 1002 …`.
+/// Rewrites `mmerr 1002 …`, `mmerr RATE_LIMIT …` and `mmerr --lang zh 1039 …` to
+/// `mmerr explain …`: the first argument that is not a global option, when it is a code (a
+/// number or a catalog name) rather than a command.
 pub fn expand_shorthand(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let first = args.get(1).and_then(|a| a.to_str());
-    let is_code =
-        first.is_some_and(|a| a.trim_start_matches('-').parse::<i64>().is_ok() && a != "-");
-    if is_code {
-        args.insert(1, "explain".into());
+    let mut i = 1;
+    while let Some(arg) = args.get(i).and_then(|a| a.to_str()) {
+        match arg {
+            "--lang" => i += 2,
+            _ if arg.starts_with("--lang=") => i += 1,
+            _ => break,
+        }
+    }
+    let Some(first) = args.get(i).and_then(|a| a.to_str()) else {
+        return args;
+    };
+    let is_number = first != "-" && first.parse::<i64>().is_ok();
+    let is_name = ErrorCode::from_name(first).is_some() && !is_command(first);
+    if is_number || is_name {
+        args.insert(i, "explain".into());
     }
     args
+}
+
+/// Whether `word` names a command (so it is never read as a code).
+fn is_command(word: &str) -> bool {
+    use clap::CommandFactory;
+    word == "help"
+        || Cli::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == word || c.get_all_aliases().any(|a| a == word))
 }

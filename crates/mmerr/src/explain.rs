@@ -3,7 +3,7 @@
 use crate::cli::ExplainArgs;
 use crate::render;
 use crate::style;
-use minimax_errors::{Endpoint, ErrorReport, Lang};
+use minimax_errors::{Endpoint, ErrorCode, ErrorReport, Lang};
 use serde_json::{Map, Value};
 use std::io::Write;
 use std::process::ExitCode;
@@ -15,6 +15,16 @@ pub fn run(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> anyhow::Result<ExitCode> {
+    if args.code == ErrorCode::SUCCESS {
+        let meaning = style::labels(lang).success_code;
+        if args.json {
+            let success = serde_json::json!({"error_code": 0, "success": true, "message": meaning});
+            writeln!(out, "{}", serde_json::to_string_pretty(&success)?)?;
+        } else {
+            writeln!(out, "0 SUCCESS  {meaning}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let endpoint = args.endpoint.unwrap_or(Endpoint::Other);
     let report = ErrorReport::on(args.code, endpoint, lang)
         .with_context(parse_context(args.context.as_deref()));

@@ -18,7 +18,10 @@ pub fn read_all(path: Option<&Path>, max: u64, what: &str) -> anyhow::Result<Vec
             .take(max + 1)
             .read_to_end(&mut input),
     };
-    read.with_context(|| format!("cannot read the {what}"))?;
+    read.with_context(|| match path.filter(|p| p.as_os_str() != "-") {
+        Some(path) => format!("cannot read {}", path.display()),
+        None => format!("cannot read the {what} from standard input"),
+    })?;
     if input.len() as u64 > max {
         bail!(
             "the {what} is larger than {} MiB; refusing to read it whole",

@@ -39,19 +39,22 @@ struct JsonEntry<'a> {
 }
 
 /// The name, and for an endpoint-specific meaning the endpoints it holds on.
-fn name_cell(info: &CodeInfo, name: String) -> String {
+fn name_cell(info: &CodeInfo, name: String, lang: Lang) -> String {
     if info.endpoints.is_empty() {
-        name
-    } else {
-        let endpoints: Vec<&str> = info.endpoints.iter().map(|e| e.as_str()).collect();
-        format!("{name} on {}", endpoints.join(", "))
+        return name;
+    }
+    let endpoints: Vec<&str> = info.endpoints.iter().map(|e| e.as_str()).collect();
+    match lang {
+        Lang::Zh => format!("{name}（{} 接口）", endpoints.join("、")),
+        Lang::En => format!("{name} on {}", endpoints.join(", ")),
     }
 }
 
-fn retry_cell(info: &CodeInfo) -> String {
-    match info.retry {
-        Some(cfg) => format!("{} (×{})", cfg.max_retries, cfg.backoff),
-        None => "no".to_string(),
+fn retry_cell(info: &CodeInfo, lang: Lang) -> String {
+    match (info.retry, lang) {
+        (Some(cfg), _) => format!("{} (×{})", cfg.max_retries, cfg.backoff),
+        (None, Lang::Zh) => "否".to_string(),
+        (None, Lang::En) => "no".to_string(),
     }
 }
 
@@ -62,14 +65,14 @@ fn table(rows: &[CodeInfo], lang: Lang) -> Table {
         .load_style(presets::UTF8_BORDERS_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(vec![
-            "code", "name", l.category, l.retry, l.meaning, l.solution,
+            l.code, l.name, l.category, l.retry, l.meaning, l.solution,
         ]);
     for info in rows {
         table.add_row(vec![
             info.code.as_i64().to_string(),
-            name_cell(info, info.name.to_string()),
+            name_cell(info, info.name.to_string(), lang),
             info.category.to_string(),
-            retry_cell(info),
+            retry_cell(info, lang),
             info.message.get(lang).to_string(),
             info.solution.get(lang).to_string(),
         ]);
@@ -85,9 +88,9 @@ pub fn markdown(rows: &[CodeInfo]) -> String {
     for info in rows {
         let cells = [
             info.code.as_i64().to_string(),
-            name_cell(info, format!("`{}`", info.name)),
+            name_cell(info, format!("`{}`", info.name), Lang::En),
             info.category.to_string(),
-            retry_cell(info),
+            retry_cell(info, Lang::En),
             info.source.as_str().to_string(),
             info.message.en.to_string(),
             info.message.zh.to_string(),

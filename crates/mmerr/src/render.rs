@@ -149,8 +149,8 @@ fn other_meanings(code: ErrorCode, shown: minimax_errors::Endpoint, lang: Lang) 
         .collect();
     if catalog::lookup_on(code, shown).is_some() {
         let fallback = match lang {
-            Lang::Zh => "其他接口",
-            Lang::En => "elsewhere",
+            Lang::Zh => "默认",
+            Lang::En => "by default",
         };
         lines.push(format!(
             "{fallback}: {} ({})",

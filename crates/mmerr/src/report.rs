@@ -36,9 +36,16 @@ pub fn run(args: &ReportArgs, lang: Lang, out: &mut impl Write) -> anyhow::Resul
     for path in &args.files {
         let name = path.display().to_string();
         let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
+        let (lines, malformed) = (report.lines, report.malformed);
         report
             .read(&name, file, range)
             .with_context(|| format!("cannot read {name}"))?;
+        let (read, bad) = (report.lines - lines, report.malformed - malformed);
+        if read > 0 && bad == read {
+            bail!(
+                "{name} is not an error log: none of its {read} lines is an error event (JSON lines written by the monitor)"
+            );
+        }
     }
     if let Some(html) = &args.html {
         std::fs::write(html, html_page(&report, lang))

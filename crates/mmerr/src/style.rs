@@ -26,6 +26,8 @@ pub fn category_style(category: Category) -> Style {
 
 /// The labels of human-readable output.
 pub struct Labels {
+    pub code: &'static str,
+    pub name: &'static str,
     pub meaning: &'static str,
     pub solution: &'static str,
     pub category: &'static str,
@@ -49,6 +51,8 @@ pub struct Labels {
     pub success: &'static str,
     pub retryable: &'static str,
     pub not_retryable: &'static str,
+    pub unreadable: &'static str,
+    pub success_code: &'static str,
 }
 
 /// The labels in `lang`.
@@ -60,6 +64,8 @@ pub fn labels(lang: Lang) -> &'static Labels {
 }
 
 static EN: Labels = Labels {
+    code: "code",
+    name: "name",
     meaning: "meaning",
     solution: "what to do",
     category: "category",
@@ -83,9 +89,13 @@ static EN: Labels = Labels {
     success: "success",
     retryable: "worth a retry",
     not_retryable: "not worth a retry",
+    unreadable: "unreadable response",
+    success_code: "0 means success: the call went through; there is nothing to do",
 };
 
 static ZH: Labels = Labels {
+    code: "错误码",
+    name: "名称",
     meaning: "含义",
     solution: "解决方法",
     category: "分类",
@@ -109,4 +119,6 @@ static ZH: Labels = Labels {
     success: "成功",
     retryable: "可以重试",
     not_retryable: "不应重试",
+    unreadable: "无法解析的响应",
+    success_code: "0 表示成功：调用已完成，无需处理",
 };

@@ -55,6 +55,51 @@ mod explain {
     }
 
     #[test]
+    fn shorthand_takes_names_and_follows_global_options() {
+        let long = stdout_of(mmerr().args(["explain", "1039", "--lang", "zh"]));
+        for args in [
+            &["--lang", "zh", "1039"][..],
+            &["--lang=zh", "TOKEN_LIMIT"],
+            &["TOKEN_LIMIT", "--lang", "zh"],
+        ] {
+            assert_eq!(stdout_of(mmerr().args(args)), long, "{args:?}");
+        }
+        // A command is never read as a code.
+        mmerr().arg("list").assert().success();
+    }
+
+    #[test]
+    fn zero_is_success() {
+        mmerr()
+            .arg("0")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("success"))
+            .stdout(predicate::str::contains("contact").not());
+        let v = json_output(mmerr().args(["explain", "0", "--json"]), 0);
+        assert_eq!(v["success"], true);
+    }
+
+    #[test]
+    fn chinese_output_is_chinese() {
+        let list = stdout_of(mmerr().args(["list", "--lang", "zh"]));
+        assert!(list.contains("错误码") && list.contains("名称"), "{list}");
+        assert!(!list.contains(" on t2a"), "{list}");
+        let explained =
+            stdout_of(mmerr().args(["explain", "1039", "--endpoint", "t2a", "--lang", "zh"]));
+        assert!(!explained.contains("其他接口  其他接口"), "{explained}");
+        let mut check = mmerr();
+        check
+            .args(["check", "--lang", "zh"])
+            .write_stdin("<html><title>502 Bad Gateway</title></html>");
+        let err = String::from_utf8(check.output().unwrap().stderr).unwrap();
+        assert!(
+            err.contains("无法解析的响应") && err.contains("可以重试"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn speaks_chinese_by_flag_and_by_locale() {
         let by_flag = stdout_of(mmerr().args(["1008", "--lang", "zh"]));
         assert!(
@@ -291,8 +336,16 @@ mod check {
             .args(["check", "/no/such/file.json"])
             .assert()
             .code(2)
-            .stderr(one_line)
+            .stderr(one_line.clone())
             .stderr(predicate::str::contains("cannot read /no/such/file.json"));
+        let dir = tempfile::tempdir().unwrap();
+        mmerr()
+            .arg("check")
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(one_line)
+            .stderr(predicate::str::contains(dir.path().display().to_string()));
     }
 
     #[test]
@@ -667,6 +720,21 @@ mod report {
     }
 
     #[test]
+    fn a_file_that_is_not_an_error_log_is_named() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        let noise: Vec<u8> = (0..4000u32)
+            .map(|i| (i.wrapping_mul(7919) % 251) as u8)
+            .collect();
+        file.write_all(&noise).unwrap();
+        mmerr()
+            .arg("report")
+            .arg(file.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is not an error log"));
+    }
+
+    #[test]
     fn bad_input() {
         let one_line = predicate::str::is_match(r"^mmerr: [^\n]+\n$").unwrap();
         mmerr()
@@ -682,11 +750,16 @@ mod report {
             .code(2)
             .stderr(one_line);
         mmerr().arg("report").assert().code(2);
-        // Binary garbage is malformed lines, not a failure.
+        // A file of nothing but garbage is not an error log; garbage lines among events are
+        // counted (see tables_chart_and_malformed_lines).
         let mut junk = tempfile::NamedTempFile::new().unwrap();
         junk.write_all(&[0xff, 0x00, 0xfe, b'\n', 0x80, 0x81])
             .unwrap();
-        let v = json_output(mmerr().args(["report", "--json"]).arg(junk.path()), 0);
-        assert_eq!(v["malformed"], 2);
+        mmerr()
+            .args(["report", "--json"])
+            .arg(junk.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("not an error log"));
     }
 }

@@ -28,7 +28,7 @@ fn serves_logs_and_stops_on_ctrl_c() {
     let mut child = Command::cargo_bin("mmerr")
         .unwrap()
         .args(["mock", "--addr", "127.0.0.1:0", "--lang", "en"])
-        .env("NO_COLOR", "1")
+        .env_remove("NO_COLOR")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -90,6 +90,10 @@ fn serves_logs_and_stops_on_ctrl_c() {
     assert!(
         log.contains("endpoint=\"t2a\"") || log.contains("endpoint=t2a"),
         "{log}"
+    );
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes in a log that is not a terminal: {log}"
     );
     assert!(
         log.contains("outcome=\"0\"") || log.contains("outcome=0"),

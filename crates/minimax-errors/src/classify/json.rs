@@ -19,6 +19,9 @@ pub(crate) struct Fields<'a> {
     pub id: Option<&'a RawValue>,
     pub choices: Option<&'a RawValue>,
     pub data: Option<&'a RawValue>,
+    /// Whether any field other than `base_resp`, `error`, `type` and the ids holds something
+    /// other than null: an answer with content.
+    pub has_payload: bool,
 }
 
 /// Why a body could not be scanned.
@@ -74,21 +77,27 @@ impl<'de> Visitor<'de> for FieldsVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
         let mut fields = Fields::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let slot = match key.as_ref() {
-                "base_resp" => &mut fields.base_resp,
-                "error" => &mut fields.error,
-                "type" => &mut fields.kind,
-                "trace_id" => &mut fields.trace_id,
-                "request_id" => &mut fields.request_id,
-                "id" => &mut fields.id,
-                "choices" => &mut fields.choices,
-                "data" => &mut fields.data,
+            let (slot, payload) = match key.as_ref() {
+                "base_resp" => (&mut fields.base_resp, false),
+                "error" => (&mut fields.error, false),
+                "type" => (&mut fields.kind, false),
+                "trace_id" => (&mut fields.trace_id, false),
+                "request_id" => (&mut fields.request_id, false),
+                "id" => (&mut fields.id, false),
+                "choices" => (&mut fields.choices, true),
+                "data" => (&mut fields.data, true),
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    // Skipped in place (a 4 MB string is not copied), but null is told apart.
+                    let value = map.next_value::<&'de RawValue>()?;
+                    fields.has_payload |= value.get() != "null";
                     continue;
                 }
             };
-            *slot = Some(map.next_value::<&'de RawValue>()?);
+            let value = map.next_value::<&'de RawValue>()?;
+            // Anthropic's events are all `type`: any type but "error" is content.
+            let typed = key.as_ref() == "type" && value.get().trim() != r#""error""#;
+            fields.has_payload |= (payload || typed) && value.get() != "null";
+            *slot = Some(value);
         }
         Ok(fields)
     }
@@ -109,11 +118,18 @@ pub(crate) fn text_of(raw: Option<&RawValue>) -> Option<String> {
     }
 }
 
-/// An integer code from a number or a numeric string (`1002`, `"1002"`).
+/// An integer code from a number, an integral float or a numeric string (`1002`, `1002.0`,
+/// `"1002"`).
 pub(crate) fn code_of(value: Option<&Value>) -> Option<i64> {
+    let integral = |f: f64| (f.fract() == 0.0 && f.abs() < 1e15).then_some(f as i64);
     match value? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(integral)),
+        Value::String(s) => {
+            let s = s.trim();
+            s.parse()
+                .ok()
+                .or_else(|| s.parse::<f64>().ok().and_then(integral))
+        }
         _ => None,
     }
 }

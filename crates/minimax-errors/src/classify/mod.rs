@@ -98,7 +98,21 @@ pub fn classify<H: Headers + ?Sized>(
     };
     match content.first() {
         None => malformed(MalformedKind::Empty, "empty body".to_string()),
-        Some(b'<') => malformed(MalformedKind::Html, html_detail(content)),
+        Some(b'<') => {
+            let (detail, page_status) = html_detail(content);
+            // A gateway page that names its own error status, delivered as a success (or
+            // saved without its status line), is judged by the status it names.
+            let status = match page_status {
+                Some(named) if (200..300).contains(&status) => named,
+                _ => status,
+            };
+            Outcome::Malformed(Malformed {
+                kind: MalformedKind::Html,
+                detail,
+                http_status: status,
+                trace_id: header_trace,
+            })
+        }
         Some(b'{') => classify_json(content, status, endpoint, header_trace),
         Some(_) if is_event_stream(content, headers) => {
             sse::classify_stream(content, status, endpoint, header_trace)
@@ -225,27 +239,29 @@ fn verdict_outcome(
 }
 
 /// Decides one JSON answer: `base_resp` first (native), then an error envelope (compatible),
-/// then the HTTP status.
+/// then the HTTP status. An `error` object beside `status_code` 0 is still an error, and a body
+/// that holds nothing at all (`{}`, only nulls) is not a success.
 pub(crate) fn judge(fields: &Fields<'_>, status: u16) -> Verdict {
     let success_status = (200..300).contains(&status);
+    let envelope = json::small_value(fields.error);
+    let top_type = json::text_of(fields.kind);
+    let has_envelope = envelope.is_some() || top_type.as_deref() == Some("error");
+    let mut base_success = false;
     if let Some(base) = json::small_value(fields.base_resp) {
-        let code = json::code_of(base.get("status_code"));
         let message = base
             .get("status_msg")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        match code {
+        match json::code_of(base.get("status_code")) {
             None => {
+                // Quoted as the server wrote it (`1e+20` would be a re-serialisation).
+                let raw = fields.base_resp.map_or("", |raw| raw.get());
                 return Verdict::Unreadable(
                     MalformedKind::UnexpectedShape,
-                    format!(
-                        "base_resp has no integer status_code: {}",
-                        bounded(&base.to_string())
-                    ),
+                    format!("base_resp has no integer status_code: {}", bounded(raw)),
                 );
             }
-            Some(0) if success_status => return Verdict::Ok,
-            Some(0) => {}
+            Some(0) => base_success = true,
             Some(code) => {
                 return Verdict::Error {
                     code: ErrorCode::new(code),
@@ -257,13 +273,17 @@ pub(crate) fn judge(fields: &Fields<'_>, status: u16) -> Verdict {
             }
         }
     }
-    let envelope = json::small_value(fields.error);
-    let top_type = json::text_of(fields.kind);
-    if envelope.is_some() || top_type.as_deref() == Some("error") {
+    if has_envelope {
         return judge_envelope(envelope.as_ref(), status);
     }
-    if success_status {
+    if success_status && (base_success || fields.has_payload) {
         return Verdict::Ok;
+    }
+    if success_status {
+        return Verdict::Unreadable(
+            MalformedKind::UnexpectedShape,
+            "a JSON body with no answer in it: no base_resp, no error and no data".to_string(),
+        );
     }
     match code_for_status(status) {
         Some(code) => Verdict::Error {
@@ -295,16 +315,16 @@ fn judge_envelope(envelope: Option<&Value>, status: u16) -> Verdict {
         Some(Value::String(s)) => (s.clone(), None, None),
         _ => (String::new(), None, None),
     };
-    let found = code_in_message(&message)
-        .or(code_field)
-        .map(|code| (ErrorCode::new(code), CodeOrigin::Message))
-        .or_else(|| {
-            error_type
-                .as_deref()
-                .and_then(code_for_type)
-                .map(|c| (c, CodeOrigin::ErrorType))
-        })
-        .or_else(|| code_for_status(status).map(|c| (c, CodeOrigin::HttpStatus)));
+    // The number in the message is the MiniMax code when the catalog knows it; an unknown one
+    // (often an HTTP status, "… (2064) (529)") gives way to what `error.type` says.
+    let from_type = error_type.as_deref().and_then(code_for_type);
+    let from_message = code_in_message(&message).or(code_field).map(ErrorCode::new);
+    let found = match (from_message, from_type) {
+        (Some(code), Some(typed)) if !code.is_known() => Some((typed, CodeOrigin::ErrorType)),
+        (Some(code), _) => Some((code, CodeOrigin::Message)),
+        (None, Some(typed)) => Some((typed, CodeOrigin::ErrorType)),
+        (None, None) => code_for_status(status).map(|c| (c, CodeOrigin::HttpStatus)),
+    };
     match found {
         Some((code, origin)) => Verdict::Error {
             code,
@@ -324,15 +344,28 @@ fn judge_envelope(envelope: Option<&Value>, status: u16) -> Verdict {
     }
 }
 
-/// The number in parentheses at the end of a compatible endpoint's message: "… (2049)".
+/// The MiniMax code a compatible endpoint's message ends with: "… (2049)". When it ends with
+/// several ("… (2064) (529)", a proxy adding the HTTP status), the last one the catalog knows;
+/// else the last one.
 fn code_in_message(message: &str) -> Option<i64> {
-    let trimmed = message.trim_end().trim_end_matches('.').trim_end();
-    let inner = trimmed.strip_suffix(')')?;
-    let open = inner.rfind('(')?;
-    let digits = inner[open + 1..].trim();
-    let valid =
-        !digits.is_empty() && digits.len() <= 9 && digits.bytes().all(|b| b.is_ascii_digit());
-    valid.then(|| digits.parse().ok()).flatten()
+    let mut rest = message.trim_end().trim_end_matches('.').trim_end();
+    let mut numbers = Vec::new();
+    while let Some(inner) = rest.strip_suffix(')') {
+        let Some(open) = inner.rfind('(') else { break };
+        let digits = inner[open + 1..].trim();
+        let valid =
+            !digits.is_empty() && digits.len() <= 9 && digits.bytes().all(|b| b.is_ascii_digit());
+        if !valid {
+            break;
+        }
+        numbers.extend(digits.parse::<i64>().ok());
+        rest = inner[..open].trim_end();
+    }
+    numbers
+        .iter()
+        .copied()
+        .find(|n| ErrorCode::new(*n).is_known())
+        .or_else(|| numbers.first().copied())
 }
 
 /// The code an official compatible `error.type` stands for when the message carries none.
@@ -411,8 +444,9 @@ fn preview(body: &[u8]) -> String {
     quoted
 }
 
-/// "HTML page: <title>" for a gateway's error page.
-fn html_detail(body: &[u8]) -> String {
+/// "HTML page instead of JSON: <title>" for a gateway's error page, and the error status the
+/// title names ("502 Bad Gateway"), if any.
+fn html_detail(body: &[u8]) -> (String, Option<u16>) {
     let head = &body[..body.len().min(64 * 1024)];
     let lower = head.to_ascii_lowercase();
     let title = memchr::memmem::find(&lower, b"<title>").and_then(|start| {
@@ -423,8 +457,18 @@ fn html_detail(body: &[u8]) -> String {
         (!title.is_empty()).then(|| bounded(&title))
     });
     match title {
-        Some(title) => format!("HTML page instead of JSON: {title}"),
-        None => format!("HTML page instead of JSON: {}", preview(body)),
+        Some(title) => {
+            let named = title
+                .split_whitespace()
+                .next()
+                .and_then(|w| w.parse::<u16>().ok())
+                .filter(|s| (400..600).contains(s));
+            (format!("HTML page instead of JSON: {title}"), named)
+        }
+        None => (
+            format!("HTML page instead of JSON: {}", preview(body)),
+            None,
+        ),
     }
 }
 

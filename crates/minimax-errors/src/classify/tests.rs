@@ -494,3 +494,94 @@ fn nothing_taken_from_an_answer_keeps_a_key() {
             .contains(key)
     );
 }
+
+mod new_user_reports {
+    use super::*;
+
+    #[test]
+    fn the_minimax_code_wins_over_a_trailing_http_status() {
+        let body = br#"{"type":"error","error":{"type":"overloaded_error","message":"server cluster under high load (2064) (529)"}}"#;
+        let e = api_error(classify(body, 529, &(), Endpoint::Anthropic));
+        assert_eq!(e.code, ErrorCode::SERVER_OVERLOADED);
+        assert!(classify(body, 529, &(), Endpoint::Anthropic).is_retryable());
+        // Only an unknown number: error.type decides.
+        let body =
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"busy (529)"}}"#;
+        let e = api_error(classify(body, 529, &(), Endpoint::Anthropic));
+        assert_eq!(
+            (e.code, e.code_origin),
+            (ErrorCode::SERVER_OVERLOADED, CodeOrigin::ErrorType)
+        );
+        // The code is the last known number in parentheses, not the first number.
+        let body = br#"{"error":{"type":"api_error","message":"unknown error, 999 (1000)"}}"#;
+        assert_eq!(
+            api_error(classify(body, 500, &(), Endpoint::Anthropic)).code,
+            ErrorCode::UNKNOWN_ERROR
+        );
+    }
+
+    #[test]
+    fn an_empty_body_or_an_error_beside_status_0_is_not_a_success() {
+        for body in [&b"{}"[..], br#"{"base_resp":null,"data":null}"#] {
+            assert_eq!(
+                malformed(classify(body, 200, &(), Endpoint::Chat)).kind,
+                MalformedKind::UnexpectedShape
+            );
+        }
+        let body = br#"{"base_resp":{"status_code":0},"error":{"message":"rate limit (1002)"}}"#;
+        assert_eq!(
+            api_error(classify(body, 200, &(), Endpoint::Chat)).code,
+            ErrorCode::RATE_LIMIT
+        );
+        // Still successes: status 0 alone, and any content.
+        assert!(
+            classify(
+                br#"{"base_resp":{"status_code":0,"status_msg":"ok"}}"#,
+                200,
+                &(),
+                Endpoint::VoiceClone
+            )
+            .is_success()
+        );
+        assert!(
+            classify(
+                br#"{"id":"c1","choices":[]}"#,
+                200,
+                &(),
+                Endpoint::ChatCompatible
+            )
+            .is_success()
+        );
+    }
+
+    #[test]
+    fn integral_float_codes_are_codes_and_huge_ones_are_quoted_as_sent() {
+        let body = br#"{"base_resp":{"status_code":1002.0,"status_msg":"rate limit"}}"#;
+        assert_eq!(
+            api_error(classify(body, 200, &(), Endpoint::Chat)).code,
+            ErrorCode::RATE_LIMIT
+        );
+        let body = br#"{"base_resp":{"status_code":1e20}}"#;
+        let m = malformed(classify(body, 200, &(), Endpoint::Chat));
+        assert!(
+            m.detail.contains("1e20") && !m.detail.contains("1e+20"),
+            "{}",
+            m.detail
+        );
+        let body = br#"{"base_resp":{"status_code":1002.5}}"#;
+        assert_eq!(
+            malformed(classify(body, 200, &(), Endpoint::Chat)).kind,
+            MalformedKind::UnexpectedShape
+        );
+    }
+
+    #[test]
+    fn a_gateway_page_naming_502_is_worth_a_retry_whatever_status_came_with_it() {
+        let page = b"<html><head><title>502 Bad Gateway</title></head></html>";
+        let m = malformed(classify(page, 200, &(), Endpoint::Other));
+        assert_eq!(m.http_status, 502);
+        assert!(m.is_retryable());
+        let plain = b"<html><title>Welcome</title></html>";
+        assert!(!malformed(classify(plain, 200, &(), Endpoint::Other)).is_retryable());
+    }
+}

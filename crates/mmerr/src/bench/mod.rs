@@ -35,7 +35,7 @@ pub enum Workload {
     MinuteBucket,
     /// Chat against fixed 10-second windows of 300 requests.
     FixedWindow,
-    /// T2A, 150 characters a request, against 30,000 characters per minute.
+    /// T2A, 90 characters a request, against 30,000 characters per minute.
     T2aTpm,
     /// Chat against a spent minute bucket; 10 s in, a second process takes half the limit.
     StepChange,
@@ -76,7 +76,7 @@ impl Workload {
     /// Characters each request spends (T2A).
     fn characters(self) -> u64 {
         match self {
-            Workload::T2aTpm => 150,
+            Workload::T2aTpm => 90,
             _ => 0,
         }
     }
