@@ -23,7 +23,12 @@ pub fn run(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> anyhow::Result<ExitCode> {
-    let input = input::read_all(args.file.as_deref(), MAX_INPUT, "response")?;
+    let input = input::read_all(
+        args.file.as_deref(),
+        MAX_INPUT,
+        input::Input::Response,
+        lang,
+    )?;
     let response = split_http_head(&input)?;
     let status = args.status.or(response.status).unwrap_or(200);
     let endpoint = args.endpoint.unwrap_or(Endpoint::Other);

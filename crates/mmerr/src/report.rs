@@ -35,11 +35,11 @@ pub fn run(args: &ReportArgs, lang: Lang, out: &mut impl Write) -> anyhow::Resul
     let mut report = LogReport::default();
     for path in &args.files {
         let name = path.display().to_string();
-        let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
+        let file = std::fs::File::open(path).with_context(|| style::cannot_read(lang, &name))?;
         let (lines, malformed) = (report.lines, report.malformed);
         report
             .read(&name, file, range)
-            .with_context(|| format!("cannot read {name}"))?;
+            .with_context(|| style::cannot_read(lang, &name))?;
         let (read, bad) = (report.lines - lines, report.malformed - malformed);
         if read > 0 && bad == read {
             bail!(
@@ -49,7 +49,7 @@ pub fn run(args: &ReportArgs, lang: Lang, out: &mut impl Write) -> anyhow::Resul
     }
     if let Some(html) = &args.html {
         std::fs::write(html, html_page(&report, lang))
-            .with_context(|| format!("cannot write {}", html.display()))?;
+            .with_context(|| style::cannot_write(lang, &html.display().to_string()))?;
     }
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;

@@ -122,3 +122,19 @@ static ZH: Labels = Labels {
     unreadable: "无法解析的响应",
     success_code: "0 表示成功：调用已完成，无需处理",
 };
+
+/// "cannot read PATH" in `lang`.
+pub fn cannot_read(lang: Lang, what: &str) -> String {
+    match lang {
+        Lang::Zh => format!("无法读取 {what}"),
+        Lang::En => format!("cannot read {what}"),
+    }
+}
+
+/// "cannot write PATH" in `lang`.
+pub fn cannot_write(lang: Lang, what: &str) -> String {
+    match lang {
+        Lang::Zh => format!("无法写入 {what}"),
+        Lang::En => format!("cannot write {what}"),
+    }
+}

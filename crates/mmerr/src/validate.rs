@@ -26,7 +26,7 @@ pub fn run_request(
             "say which API the request is for with --api chat|t2a|t2a-async|voice-clone|video|image, or use `mmerr validate audio FILE --purpose …`"
         );
     };
-    let body = input::read_all(args.file.as_deref(), MAX_BODY, "request")?;
+    let body = input::read_all(args.file.as_deref(), MAX_BODY, input::Input::Request, lang)?;
     let validation = validate_json(api, &body)?;
     finish(&validation, None, args.json, lang, out)
 }
@@ -34,11 +34,11 @@ pub fn run_request(
 /// Validates an audio file for an upload purpose: format, size and duration.
 pub fn run_audio(args: &AudioArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let path = &args.file;
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = std::fs::File::open(path)
+        .with_context(|| style::cannot_read(lang, &path.display().to_string()))?;
     let size = file
         .metadata()
-        .with_context(|| format!("cannot read {}", path.display()))?
+        .with_context(|| style::cannot_read(lang, &path.display().to_string()))?
         .len();
     let facts = match read_audio(file, size) {
         Ok(facts) => facts,
