@@ -68,6 +68,9 @@ pub struct GoodputArgs {
     /// Run every concurrency in virtual time only (seconds instead of minutes).
     #[arg(long)]
     pub virtual_only: bool,
+    /// In virtual time, how long a successful call takes (a refusal takes 20 ms).
+    #[arg(long, default_value_t = 100)]
+    pub latency_ms: u64,
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,

@@ -448,7 +448,8 @@ impl Group {
         let (release, rate) = {
             let mut state = self.state();
             let behind = self.waiting.load(Ordering::Acquire).saturating_sub(1);
-            let release = state.rate.release(now, behind);
+            let waited = now > asked;
+            let release = state.rate.release(now, waited || behind > 0);
             let rate = state.rate.rate();
             state.next_free = state.next_free.max(now) + Duration::from_secs_f64(1.0 / rate);
             if let Some(window) = &mut state.window {

@@ -40,7 +40,7 @@ const SAME_LIMIT: f64 = 0.05;
 const DOUBLING: Duration = Duration::from_secs(1);
 /// The longest hold after a streak of throttles (a probe at least this often, so an account
 /// back from an outage is noticed within this).
-pub const MAX_HOLD: Duration = Duration::from_secs(5);
+pub const MAX_HOLD: Duration = Duration::from_secs(2);
 /// The slowest rate the group may be cut to, in requests per second.
 pub const MIN_RATE: f64 = 0.02;
 /// Releases kept to measure the rate requests are sent at.
@@ -154,10 +154,11 @@ impl RateControl {
         self.hold_until = Some(self.hold_until.map_or(until, |h| h.max(until)));
     }
 
-    /// Lets one request go at `now`; `waiting` callers are queued behind it. Returns the
-    /// release's number, to be given back with its outcome.
-    pub fn release(&mut self, now: Instant, waiting: usize) -> u64 {
-        self.grow(now, waiting > 0);
+    /// Lets one request go at `now`; `backlogged` says whether the pace held callers back (this
+    /// one waited for its turn, or others wait behind it). Returns the release's number, to be
+    /// given back with its outcome.
+    pub fn release(&mut self, now: Instant, backlogged: bool) -> u64 {
+        self.grow(now, backlogged);
         self.history[(self.released % HISTORY as u64) as usize] = Some(now);
         if self.streak > 0 {
             self.probe = Some(self.released);
@@ -244,38 +245,37 @@ impl RateControl {
         self.successes.push_back(now);
     }
 
-    /// A long streak of throttles ended in a success: the limit is a window, which let the
-    /// cycle's successes through in the cycle's time.
+    /// A long streak of throttles ended in a success at `now`: the limit is a window, which let
+    /// the cycle's successes through; it opened between the last refused probe and `now`, so
+    /// they came at most as fast as over the time up to that probe. The pace grows back to that
+    /// rate along the cubic (from 0.95 × it) and probes above it as slowly as possible: a window
+    /// is a stable limit. The next cycle starts now, at a time known exactly.
     fn end_long_streak(&mut self, now: Instant) {
-        // The window opened after the last refused probe and before this success.
-        let opened = self.last_refused.map_or(now, |refused| {
-            refused + now.saturating_duration_since(refused) / 2
-        });
-        let span = opened
+        let refused_at = self.last_refused.unwrap_or(now);
+        let active = refused_at
             .saturating_duration_since(self.cycle_start)
             .as_secs_f64();
         // A window refuses for part of each cycle; a refusal much longer than the time requests
         // got through is an outage, which says nothing about the rate.
-        let refused = self.streak_began.map_or(0.0, |began| {
-            opened.saturating_duration_since(began).as_secs_f64()
-        });
-        let windowed = refused <= 2.0 * (span - refused);
-        if windowed && self.cycle_successes >= WINDOW_EVIDENCE && span > 0.0 {
-            // The cycle's span runs to the first success after the window opened again, a
-            // little late by the probe delay: the estimate errs low, and needs no margin. A
-            // window is a stable limit: probe above it as slowly as possible.
-            let sustainable = f64::from(self.cycle_successes) / span;
-            if sustainable < self.rate {
+        let began = self.streak_began.unwrap_or(refused_at);
+        let sending = began
+            .saturating_duration_since(self.cycle_start)
+            .as_secs_f64();
+        let refusing = refused_at.saturating_duration_since(began).as_secs_f64();
+        let windowed = refusing <= 4.0 * sending;
+        if windowed && self.cycle_successes >= WINDOW_EVIDENCE && active > 0.0 {
+            let at_most = f64::from(self.cycle_successes) / active;
+            if at_most < self.rate {
                 self.phase = Phase::Cubic {
-                    w_max: sustainable,
-                    at: now - Duration::from_secs_f64(plateau()),
+                    w_max: at_most,
+                    at: now,
                 };
                 self.slope = MIN_PROBE;
-                self.rate = sustainable.clamp(MIN_RATE, self.ceiling);
+                self.rate = (at_most * BETA).clamp(MIN_RATE, self.ceiling);
                 self.cut_from = self.released;
             }
         }
-        self.cycle_start = opened;
+        self.cycle_start = now;
         self.cycle_successes = 0;
     }
 
@@ -357,12 +357,12 @@ mod tests {
         let mut now = t0;
         for _ in 0..10 {
             now += Duration::from_millis(100);
-            rate.release(now, 0);
+            rate.release(now, false);
         }
         assert_eq!(rate.rate(), 10.0, "nobody waited: no reason to grow");
         for _ in 0..10 {
             now += Duration::from_millis(100);
-            rate.release(now, 5);
+            rate.release(now, true);
         }
         // Twice what was really sent (10/s) at most.
         assert!(rate.rate() > 15.0 && rate.rate() <= 20.0, "{}", rate.rate());
@@ -376,7 +376,7 @@ mod tests {
         let mut releases = Vec::new();
         for _ in 0..40 {
             now += Duration::from_millis(30);
-            releases.push(rate.release(now, 3));
+            releases.push(rate.release(now, true));
         }
         rate.succeeded(releases[0], now);
         let before = rate.rate();
@@ -394,7 +394,7 @@ mod tests {
         }
         assert_eq!(rate.rate(), after);
         now += Duration::from_millis(40);
-        let next = rate.release(now, 3);
+        let next = rate.release(now, true);
         rate.succeeded(releases[2], now);
         assert!(rate.throttled(next, now, None), "a new episode");
     }
@@ -406,7 +406,7 @@ mod tests {
         let mut now = t0;
         let mut holds = Vec::new();
         for _ in 0..6 {
-            let release = rate.release(now, 50);
+            let release = rate.release(now, true);
             assert!(
                 !rate.throttled(release, now, None),
                 "no success yet: not a rate"
@@ -416,7 +416,7 @@ mod tests {
             now = hold;
         }
         assert_eq!(rate.rate(), 8.0);
-        rate.release(now, 50);
+        rate.release(now, true);
         assert!(rate.probing(), "one probe out at a time");
         for pair in holds.windows(2) {
             assert_eq!(pair[1], (pair[0] * 2).min(MAX_HOLD), "{holds:?}");
@@ -427,9 +427,9 @@ mod tests {
     fn after_a_cut_the_rate_returns_to_the_old_one_slowly_then_probes() {
         let t0 = Instant::now();
         let mut rate = RateControl::new(30.0, f64::INFINITY, t0);
-        let first = rate.release(t0, 1);
+        let first = rate.release(t0, true);
         rate.succeeded(first, t0);
-        let throttled = rate.release(t0, 1);
+        let throttled = rate.release(t0, true);
         assert!(rate.throttled(throttled, t0, None));
         let cut = rate.rate();
         // Callers keep waiting; each release goes at the pace and succeeds.
@@ -437,7 +437,7 @@ mod tests {
         let mut at = |until: f64| {
             while now < t0 + Duration::from_secs_f64(until) {
                 now += Duration::from_secs_f64(1.0 / rate.rate());
-                let release = rate.release(now, 5);
+                let release = rate.release(now, true);
                 rate.succeeded(release, now);
             }
             rate.rate()

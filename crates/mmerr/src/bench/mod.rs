@@ -218,7 +218,8 @@ pub fn run(args: &GoodputArgs, _lang: Lang, out: &mut impl Write) -> anyhow::Res
                     .start_paused(true)
                     .build()
                     .context("cannot start the runtime")?;
-                let result = runtime.block_on(virtual_run(workload, c, requests, policy));
+                let result =
+                    runtime.block_on(virtual_run(workload, c, requests, policy, args.latency_ms));
                 eprintln!("{}", progress(&result));
                 results.push(result);
             }
@@ -375,7 +376,7 @@ async fn virtual_run(
     requests: u32,
     policy: Policy,
 ) -> RunResult {
-    let latency = Duration::from_millis(100);
+    let latency = Duration::from_millis(latency_ms);
     let mut sim = Simulated::new(workload.limits(), latency);
     if workload == Workload::Outage {
         sim = sim.with_outage(OUTAGE.0, OUTAGE.1);
