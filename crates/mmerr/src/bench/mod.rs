@@ -375,6 +375,7 @@ async fn virtual_run(
     concurrency: u32,
     requests: u32,
     policy: Policy,
+    latency_ms: u64,
 ) -> RunResult {
     let latency = Duration::from_millis(latency_ms);
     let mut sim = Simulated::new(workload.limits(), latency);
