@@ -6,7 +6,7 @@ mod common;
 use common::{chat, fast_retry};
 
 use minimax_errors::{Endpoint, ErrorCode};
-use minimax_guard::monitor::{Monitor, MonitorConfig};
+use minimax_guard::monitor::{Event, Monitor, MonitorConfig, Seen};
 use minimax_guard::{ApiKey, MiniMaxClient};
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
 
@@ -38,7 +38,7 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
         ..MonitorConfig::default()
     };
     let monitor = Monitor::new(config).unwrap();
-    let alerting = monitor.spawn_alerting(vec![]).unwrap();
+    let alerting = monitor.spawn_alerting(vec![]);
     let retry = fast_retry();
     let client = MiniMaxClient::builder()
         .base_url(server.url())
@@ -75,6 +75,21 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
         "the monitor saw exactly what the mock answered"
     );
 
+    // A code outside the catalog, and a call that failed fast, recorded directly.
+    monitor.record(&Event::attempt(
+        Endpoint::Chat,
+        Seen::Code(ErrorCode::new(777)),
+        1,
+        true,
+    ));
+    monitor.record(&Event::attempt(
+        Endpoint::Chat,
+        Seen::Code(ErrorCode::new(778)),
+        1,
+        true,
+    ));
+    monitor.record(&Event::attempt(Endpoint::Chat, Seen::FailingFast, 1, true));
+
     let text = reqwest::get(format!("http://{addr}/metrics"))
         .await
         .unwrap()
@@ -89,10 +104,69 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
         "minimax_retry_budget_tokens 500", // a paced throttle costs nothing
         r#"minimax_pacer_rate_rpm{group="text"}"#,
         r#"minimax_pacer_waiting{group="text"} 0"#,
-        r#"minimax_request_duration_seconds_count{endpoint="chat"} 3"#,
+        r#"minimax_request_duration_seconds_count{endpoint="chat"} 6"#,
+        // Help for every metric (`promtool check metrics` wants it).
+        "# HELP minimax_requests_total",
+        "# HELP minimax_errors_total",
+        "# HELP minimax_pacer_rate_rpm",
+        // Every catalog code's series exists at zero, so `increase()` sees a first burst.
+        r#"minimax_errors_total{endpoint="chat",code="1004",category="auth"} 0"#,
+        r#"minimax_errors_total{endpoint="anthropic",code="2056",category="quota"} 0"#,
+        r#"minimax_errors_total{endpoint="t2a",code="1039",category="throttling"} 0"#,
+        r#"minimax_errors_total{endpoint="chat",code="1039",category="invalid_request"} 0"#,
+        // Codes outside the catalog share one label value.
+        r#"minimax_requests_total{endpoint="chat",outcome="other"} 2"#,
+        r#"minimax_errors_total{endpoint="chat",code="other",category="unknown"} 2"#,
+        r#"minimax_requests_total{endpoint="chat",outcome="failing_fast"} 1"#,
     ] {
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }
     assert!(!text.contains(DEMO_KEY));
+    promtool_check_metrics(&text);
+    assert!(
+        !text.contains("777") && !text.contains("778"),
+        "unbounded labels"
+    );
+    assert!(!text.contains(r#"endpoint="chat",code="1039",category="throttling""#));
     alerting.stop();
+}
+
+/// `promtool check metrics` on the exposition: HELP for every metric, names and types as
+/// Prometheus wants them. promtool comes with Debian's prometheus package (`.ci/run` installs
+/// it); without it the check is skipped and says so, except under CI where it must run.
+fn promtool_check_metrics(text: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(error) if std::env::var_os("CI").is_none() => {
+            eprintln!(
+                "promtool check metrics did not run: {error} (install Debian's prometheus package)"
+            );
+            return;
+        }
+        Err(error) => panic!("promtool is needed under CI: {error}"),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success() && said.trim().is_empty(),
+        "promtool check metrics: {said}"
+    );
 }

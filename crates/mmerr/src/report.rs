@@ -6,7 +6,7 @@ use crate::style;
 use anyhow::{Context, bail};
 use comfy_table::{Table, presets};
 use minimax_errors::{ErrorCode, Lang};
-use minimax_guard::monitor::report::{LogReport, TimeRange, parse_timestamp};
+use minimax_guard::monitor::report::{LogReport, MAX_MINUTES, TimeRange, parse_timestamp};
 use minimax_guard::monitor::timestamp;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -82,7 +82,7 @@ fn parse_time(text: &str, now_ms: u64) -> anyhow::Result<u64> {
 }
 
 /// A row per code: code, count, share, meaning, first and last seen.
-fn code_rows(report: &LogReport, lang: Lang) -> Vec<[String; 6]> {
+fn code_rows(report: &LogReport, lang: Lang) -> Vec<[String; 7]> {
     let mut rows: Vec<(&String, &minimax_guard::monitor::report::OutcomeStats)> =
         report.outcomes.iter().collect();
     rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
@@ -99,6 +99,7 @@ fn code_rows(report: &LogReport, lang: Lang) -> Vec<[String; 6]> {
                 meaning,
                 short_time(stats.first_ms),
                 short_time(stats.last_ms),
+                stats.trace_ids.join(", "),
             ]
         })
         .collect()
@@ -133,44 +134,58 @@ fn short_time(ms: u64) -> String {
         .replace('T', " ")
 }
 
-/// Chart buckets: hours, or days when the span is long.
-fn time_buckets(report: &LogReport) -> (Vec<(String, u64)>, bool) {
+/// The size of a chart bucket, chosen from the span the events cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bucket {
+    Minutes(u64),
+    Hour,
+    Day,
+}
+
+/// Chart buckets: minutes for an incident of minutes, hours for a day or two, days beyond,
+/// with empty buckets charted too.
+fn time_buckets(report: &LogReport) -> (Vec<(String, u64)>, Bucket) {
     let (Some(first), Some(last)) = (report.hours.keys().next(), report.hours.keys().next_back())
     else {
-        return (Vec::new(), false);
+        return (Vec::new(), Bucket::Hour);
     };
-    if last - first < 72 {
-        let rows = (*first..=*last)
-            .map(|h| {
-                (
-                    short_time(h * 3_600_000)
-                        .get(..16)
-                        .unwrap_or_default()
-                        .to_string(),
-                    report.hours.get(&h).copied().unwrap_or(0),
-                )
-            })
-            .collect();
-        return (rows, false);
+    // Minutes are kept up to a limit: they chart the span only if none was let go.
+    let minute_span = match (
+        report.minutes.keys().next(),
+        report.minutes.keys().next_back(),
+    ) {
+        (Some(a), Some(b)) if report.minutes.len() < MAX_MINUTES => Some((b - a) / 60_000),
+        _ => None,
+    };
+    let bucket = match minute_span {
+        Some(minutes) if minutes < 60 => Bucket::Minutes(1),
+        Some(minutes) if minutes < 6 * 60 => Bucket::Minutes(if minutes < 3 * 60 { 5 } else { 10 }),
+        _ if last - first < 72 * 3_600_000 => Bucket::Hour,
+        _ => Bucket::Day,
+    };
+    let (size_ms, source, label_len) = match bucket {
+        Bucket::Minutes(n) => (n * 60_000, &report.minutes, 16),
+        Bucket::Hour => (3_600_000, &report.hours, 16),
+        Bucket::Day => (86_400_000, &report.hours, 10),
+    };
+    let mut counts: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
+    for (ms, n) in source {
+        *counts.entry(ms / size_ms * size_ms).or_default() += n;
     }
-    let mut days: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
-    for (hour, count) in &report.hours {
-        *days.entry(hour / 24).or_default() += count;
-    }
-    (
-        days.into_iter()
-            .map(|(d, n)| {
-                (
-                    short_time(d * 86_400_000)
-                        .get(..10)
-                        .unwrap_or_default()
-                        .to_string(),
-                    n,
-                )
-            })
-            .collect(),
-        true,
-    )
+    let (Some(&start), Some(&end)) = (counts.keys().next(), counts.keys().next_back()) else {
+        return (Vec::new(), bucket);
+    };
+    let rows = (0..=(end - start) / size_ms)
+        .map(|i| start + i * size_ms)
+        .map(|at| {
+            let label = short_time(at)
+                .get(..label_len)
+                .unwrap_or_default()
+                .to_string();
+            (label, counts.get(&at).copied().unwrap_or(0))
+        })
+        .collect();
+    (rows, bucket)
 }
 
 /// A horizontal bar of `value` out of `max`, `width` cells wide, in eighths of a cell.
@@ -214,16 +229,21 @@ fn print_text(
     if zh {
         writeln!(
             out,
-            "{bold}mmerr report{bold:#}：{files} 个文件，{} 行，{} 个错误事件{span}，{} 行无法解析，{} 个不在时间范围内",
-            report.lines, report.events, report.malformed, report.outside_range
+            "{bold}mmerr report{bold:#}：{files} 个文件，{} 行，{} 个错误事件{span}，其中 {} 个是调用的最终失败，{} 行无法解析，{} 个不在时间范围内",
+            report.lines,
+            report.events,
+            report.final_failures,
+            report.malformed,
+            report.outside_range
         )?;
     } else {
         writeln!(
             out,
-            "{bold}mmerr report{bold:#}: {files} file{}, {} lines, {} error events{span}, {} malformed lines, {} outside the time range",
+            "{bold}mmerr report{bold:#}: {files} file{}, {} lines, {} error events{span}, {} of them the end of a failed call, {} malformed lines, {} outside the time range",
             if files == 1 { "" } else { "s" },
             report.lines,
             report.events,
+            report.final_failures,
             report.malformed,
             report.outside_range
         )?;
@@ -234,7 +254,15 @@ fn print_text(
     let mut codes = Table::new();
     codes.load_style(presets::UTF8_BORDERS_ONLY);
     codes.set_header(if zh {
-        vec!["错误码", "次数", "占比", "含义", "首次出现", "最近出现"]
+        vec![
+            "错误码",
+            "次数",
+            "占比",
+            "含义",
+            "首次出现",
+            "最近出现",
+            "Trace-Id",
+        ]
     } else {
         vec![
             "code",
@@ -243,6 +271,7 @@ fn print_text(
             "meaning",
             "first seen",
             "last seen",
+            "trace ids",
         ]
     });
     for row in code_rows(report, lang) {
@@ -276,13 +305,16 @@ fn print_text(
         if zh { "按接口：" } else { "per endpoint:" }
     )?;
 
-    let (buckets, daily) = time_buckets(report);
+    let (buckets, bucket) = time_buckets(report);
     let max = buckets.iter().map(|(_, n)| *n).max().unwrap_or(0);
-    let heading = match (zh, daily) {
-        (true, true) => "每天的错误数（UTC）：",
-        (true, false) => "每小时的错误数（UTC）：",
-        (false, true) => "errors per day (UTC):",
-        (false, false) => "errors per hour (UTC):",
+    let heading = match (zh, bucket) {
+        (true, Bucket::Day) => "每天的错误数（UTC）：".to_string(),
+        (true, Bucket::Hour) => "每小时的错误数（UTC）：".to_string(),
+        (true, Bucket::Minutes(n)) => format!("每 {n} 分钟的错误数（UTC）："),
+        (false, Bucket::Day) => "errors per day (UTC):".to_string(),
+        (false, Bucket::Hour) => "errors per hour (UTC):".to_string(),
+        (false, Bucket::Minutes(1)) => "errors per minute (UTC):".to_string(),
+        (false, Bucket::Minutes(n)) => format!("errors per {n} minutes (UTC):"),
     };
     writeln!(out, "\n{heading}")?;
     let warn = style::WARN;
@@ -327,12 +359,14 @@ fn html_page(report: &LogReport, lang: Lang) -> String {
         "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>mmerr report</title>\n<style>\
 body{{font-family:system-ui,sans-serif;margin:2rem;color:#222}}table{{border-collapse:collapse;margin:1rem 0}}\
 th,td{{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}}td.n{{text-align:right}}\
-svg text{{font-size:11px;fill:#555}}.bar{{fill:#d9822b}}</style></head><body>\n<h1>mmerr report</h1>\n<p>{} {} · {} {} · {} {} · {} {}</p>\n",
+svg text{{font-size:11px;fill:#555}}.bar{{fill:#d9822b}}</style></head><body>\n<h1>mmerr report</h1>\n<p>{} {} · {} {} · {} {} · {} {} · {} {}</p>\n",
         if zh { "zh" } else { "en" },
         report.lines,
         t("行", "lines"),
         report.events,
         t("个错误事件", "error events"),
+        report.final_failures,
+        t("次调用最终失败", "calls that failed for good"),
         report.malformed,
         t("行无法解析", "malformed lines"),
         report.outside_range,
@@ -346,6 +380,7 @@ svg text{{font-size:11px;fill:#555}}.bar{{fill:#d9822b}}</style></head><body>\n<
         t("含义", "meaning"),
         t("首次出现", "first seen"),
         t("最近出现", "last seen"),
+        t("Trace-Id", "trace ids"),
     ] {
         let _ = write!(page, "<th>{head}</th>");
     }
@@ -353,13 +388,14 @@ svg text{{font-size:11px;fill:#555}}.bar{{fill:#d9822b}}</style></head><body>\n<
     for row in code_rows(report, lang) {
         let _ = writeln!(
             page,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&row[0]),
             row[1],
             row[2],
             escape(&row[3]),
             row[4],
-            row[5]
+            row[5],
+            escape(&row[6])
         );
     }
     let _ = write!(
@@ -379,14 +415,15 @@ svg text{{font-size:11px;fill:#555}}.bar{{fill:#d9822b}}</style></head><body>\n<
         );
     }
     page.push_str("</table>\n");
-    let (buckets, daily) = time_buckets(report);
+    let (buckets, bucket) = time_buckets(report);
     let _ = writeln!(
         page,
         "<h2>{}</h2>",
-        if daily {
-            t("每天的错误数（UTC）", "Errors per day (UTC)")
-        } else {
-            t("每小时的错误数（UTC）", "Errors per hour (UTC)")
+        match bucket {
+            Bucket::Day => t("每天的错误数（UTC）", "Errors per day (UTC)").to_string(),
+            Bucket::Hour => t("每小时的错误数（UTC）", "Errors per hour (UTC)").to_string(),
+            Bucket::Minutes(n) if zh => format!("每 {n} 分钟的错误数（UTC）"),
+            Bucket::Minutes(n) => format!("Errors per {n} minute(s) (UTC)"),
         }
     );
     page.push_str(&svg_chart(&buckets));

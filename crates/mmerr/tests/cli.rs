@@ -638,7 +638,8 @@ mod report {
     fn tables_chart_and_malformed_lines() {
         let file = log_file();
         let out = stdout_of(mmerr().arg("report").arg(file.path()));
-        assert!(out.starts_with("mmerr report: 1 file, 6 lines, 4 error events (2026-11-27 04:10:04 – 2026-11-27 06:06:00 UTC), 2 malformed lines"), "{out}");
+        assert!(out.starts_with("mmerr report: 1 file, 6 lines, 4 error events (2026-11-27 04:10:04 – 2026-11-27 06:06:00 UTC), 2 of them the end of a failed call, 2 malformed lines"), "{out}");
+        assert!(out.contains("t-1, t-2"), "trace ids per code: {out}");
         assert!(
             out.contains("1002 ") && out.contains("50.0%") && out.contains("rate limit"),
             "{out}"
@@ -684,6 +685,10 @@ mod report {
         assert_eq!(v["outcomes"]["2049"]["count"], 1);
         assert_eq!(v["outcomes"]["2049"]["trace_ids"][0], "[REDACTED]");
         assert_eq!(v["final_failures"], 1);
+        assert_eq!(
+            v["hours"]["2026-11-27T06:00:00Z"], 1,
+            "hours keyed by time: {v}"
+        );
         // An age is relative to now: nothing in this old log is younger than a day... unless
         // the clock is before 2026-11-28; either way the command works.
         mmerr()
@@ -691,6 +696,21 @@ mod report {
             .arg(file.path())
             .assert()
             .success();
+    }
+
+    #[test]
+    fn a_short_incident_is_charted_by_the_minute() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        for minute in [10, 10, 11, 13] {
+            writeln!(file, r#"{{"ts":"2026-11-27T04:{minute}:05.000Z","code":1002,"endpoint":"chat","final":false}}"#).unwrap();
+        }
+        let out = stdout_of(mmerr().arg("report").arg(file.path()));
+        assert!(out.contains("errors per minute"), "{out}");
+        assert!(
+            out.contains("2026-11-27 04:12"),
+            "empty minutes are charted too: {out}"
+        );
+        assert!(!out.contains("errors per hour"), "{out}");
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub use crate::observer::{Event, Seen};
 pub use errorlog::{ErrorLog, ErrorLogConfig};
 pub use rules::{Alert, AlertRule, AlertStatus, AlertText};
 
-use minimax_errors::{Endpoint, ErrorCode, Lang, catalog};
+use minimax_errors::{CodeInfo, Endpoint, ErrorCode, Lang};
 use outcome::{OTHER_CODE, OUTCOMES, at};
 use rules::Incident;
 use serde::{Deserialize, Serialize};
@@ -208,11 +208,35 @@ pub(crate) fn now_ms() -> u64 {
 
 /// RFC 3339 UTC with milliseconds, e.g. `2026-11-27T04:10:04.123Z`.
 pub fn timestamp(ms: u64) -> String {
+    timestamp_to(ms, Resolution::Millisecond)
+}
+
+/// How finely a time is known, and so printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// `2026-11-27T04:10:04.123Z`
+    Millisecond,
+    /// `2026-11-27T04:10:04Z`
+    Second,
+    /// `2026-11-27T04:10Z`
+    Minute,
+}
+
+/// RFC 3339 UTC to `resolution`: a time counted to the second is not printed with `.000`.
+pub fn timestamp_to(ms: u64, resolution: Resolution) -> String {
     let at = time::OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(ms as i64);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    at.format(format).unwrap_or_default()
+    let formatted = match resolution {
+        Resolution::Millisecond => at.format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        )),
+        Resolution::Second => at.format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        )),
+        Resolution::Minute => at.format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]Z"
+        )),
+    };
+    formatted.unwrap_or_default()
 }
 
 thread_local! {
@@ -270,6 +294,11 @@ impl Monitor {
         {
             log.write(event, now_ms);
         }
+    }
+
+    /// The error log, if one is configured.
+    pub fn error_log(&self) -> Option<&ErrorLog> {
+        self.inner.error_log.as_ref()
     }
 
     /// Waits until every error-log line recorded so far is written.
@@ -444,24 +473,25 @@ impl Monitor {
             for (g, group) in rule.groups().iter().enumerate() {
                 let (count, first, last) = window.count(group, rule.window_secs);
                 let incident = incidents.entry((r, g)).or_default();
-                let Some(status) = incident.step(rule, count, now_ms) else {
+                let Some(status) = incident.step(rule, count, (first, last), now_ms) else {
                     continue;
                 };
-                alerts.push(self.alert(rule, group, status, count, first, last, now_ms));
+                let seen = window.seen_slots(group, rule.window_secs);
+                alerts.push(self.alert(rule, group, status, incident, &seen, now_ms));
             }
         }
         alerts
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The alert for an incident of `rule` about `group`; `seen` are the slots of the group
+    /// with events in the window, and how many.
     fn alert(
         &self,
         rule: &AlertRule,
         group: &[usize],
         status: AlertStatus,
-        count: u64,
-        first: u64,
-        last: u64,
+        incident: &Incident,
+        seen: &[(usize, u64)],
         now_ms: u64,
     ) -> Alert {
         let slot = match group {
@@ -504,22 +534,41 @@ impl Monitor {
                 ),
             ),
             (None, _, Some(category)) => {
+                // The codes actually seen, each with what it means and what to do about it.
                 let parsed = category.parse::<minimax_errors::Category>().ok();
-                let codes: Vec<String> = catalog::entries()
-                    .filter(|i| Some(i.category) == parsed)
-                    .map(|i| i.code.as_i64().to_string())
-                    .collect();
                 let (zh, en) = parsed.map_or((category.as_str(), category.as_str()), |c| {
                     (c.label().zh, c.label().en)
                 });
+                let seen_codes: Vec<(String, CodeInfo, u64)> = seen
+                    .iter()
+                    .filter_map(|&(slot, n)| {
+                        let info = outcome::info_at(slot)?;
+                        Some((info.code.as_i64().to_string(), info, n))
+                    })
+                    .collect();
+                let list = |lang: Lang| {
+                    seen_codes
+                        .iter()
+                        .map(|(code, info, n)| match lang {
+                            Lang::Zh => format!("{code} {}（{n} 次）", info.message.zh),
+                            Lang::En => format!("{code} {} ({n})", info.message.en),
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let solutions = |lang: Lang| {
+                    seen_codes
+                        .iter()
+                        .map(|(code, info, _)| format!("{code}: {}", info.solution.get(lang)))
+                        .collect::<Vec<_>>()
+                };
                 (
                     text(
-                        &format!("{zh}类错误（{}）", codes.join("、")),
-                        &format!("{en} errors ({})", codes.join(", ")),
+                        &format!("{zh}类错误：{}", list(Lang::Zh).join("、")),
+                        &format!("{en} errors: {}", list(Lang::En).join(", ")),
                     ),
                     text(
-                        "请按各错误码的解决方法处理（mmerr explain 错误码）",
-                        "see each code's solution (`mmerr explain CODE`)",
+                        &solutions(Lang::Zh).join("；"),
+                        &solutions(Lang::En).join("; "),
                     ),
                 )
             }
@@ -540,19 +589,25 @@ impl Monitor {
         }
         samples.sort_by_key(|s| std::cmp::Reverse(s.0));
         samples.dedup_by(|a, b| a.1 == b.1);
+        let target = match (code, &rule.category) {
+            (Some(code), _) => code.to_string(),
+            (None, Some(category)) => category.clone(),
+            _ => "any".to_string(),
+        };
         Alert {
             rule: rule.name.clone(),
+            incident: format!("{}:{target}", rule.name),
             status,
             severity: rule.severity_for(slot),
             code,
             category: rule.category.clone(),
             meaning,
             solution,
-            count,
+            count: incident.peak,
             threshold: rule.threshold,
             window_secs: rule.window_secs,
-            first_seen_ms: first,
-            last_seen_ms: last,
+            first_seen_ms: incident.first_seen_ms,
+            last_seen_ms: incident.last_seen_ms,
             sample_trace_ids: samples
                 .into_iter()
                 .take(5)
@@ -594,15 +649,15 @@ impl Monitor {
 
     /// Starts the background work: evaluating the rules and sending alerts to the configured
     /// sinks (plus `extra` sinks), and serving `/metrics` when `metrics_addr` is set. Needs a
-    /// tokio runtime; fails only if the metrics address cannot be served.
-    pub fn spawn_alerting(
-        &self,
-        extra: Vec<Arc<dyn sinks::AlertSink>>,
-    ) -> Result<sinks::Alerting, String> {
-        if let Some(addr) = self.inner.config.metrics_addr {
-            metrics::serve(addr)?;
+    /// tokio runtime. Alerting does not depend on the metrics: if their address cannot be
+    /// served, that is logged once and everything else runs.
+    pub fn spawn_alerting(&self, extra: Vec<Arc<dyn sinks::AlertSink>>) -> sinks::Alerting {
+        if let Some(addr) = self.inner.config.metrics_addr
+            && let Err(error) = metrics::serve(addr)
+        {
+            tracing::error!(%error, "MiniMax metrics are not served; alerting goes on without them");
         }
-        Ok(sinks::Alerting::spawn(self.clone(), extra))
+        sinks::Alerting::spawn(self.clone(), extra)
     }
 }
 
@@ -620,6 +675,15 @@ struct WindowView {
 }
 
 impl WindowView {
+    /// The slots of `group` with events within the last `window_secs`, and how many.
+    fn seen_slots(&self, group: &[usize], window_secs: u64) -> Vec<(usize, u64)> {
+        group
+            .iter()
+            .map(|&slot| (slot, self.count(&[slot], window_secs).0))
+            .filter(|&(_, n)| n > 0)
+            .collect()
+    }
+
     /// Events of `group` within the last `window_secs`, and when the first and last fell (ms).
     fn count(&self, group: &[usize], window_secs: u64) -> (u64, u64, u64) {
         let (ring, ages, unit_ms) = if window_secs <= RING as u64 {

@@ -70,10 +70,31 @@ pub struct LogReport {
     pub outcomes: BTreeMap<String, OutcomeStats>,
     /// Per endpoint.
     pub endpoints: BTreeMap<String, u64>,
-    /// Per hour (Unix hour number: ms / 3,600,000).
+    /// Per hour, keyed by the hour's start (Unix ms); serialised with RFC 3339 keys.
+    #[serde(serialize_with = "by_time")]
     pub hours: BTreeMap<u64, u64>,
+    /// Per minute, keyed by the minute's start (Unix ms), for charts of short spans; at most
+    /// [`MAX_MINUTES`] of them (the latest are kept).
+    #[serde(skip)]
+    pub minutes: BTreeMap<u64, u64>,
     /// Calls that failed for good (the log's `final: true` lines).
     pub final_failures: u64,
+}
+
+/// Minutes tracked one by one (about ten weeks).
+pub const MAX_MINUTES: usize = 100_000;
+
+/// A map keyed by Unix ms, written with RFC 3339 keys.
+fn by_time<S: serde::Serializer>(
+    map: &BTreeMap<u64, u64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut out = serializer.serialize_map(Some(map.len()))?;
+    for (ms, count) in map {
+        out.serialize_entry(&super::timestamp_to(*ms, super::Resolution::Second), count)?;
+    }
+    out.end()
 }
 
 #[derive(Deserialize)]
@@ -190,7 +211,11 @@ impl LogReport {
             }
             None => *self.endpoints.entry("other".to_string()).or_default() += 1,
         }
-        *self.hours.entry(ms / 3_600_000).or_default() += 1;
+        *self.hours.entry(ms / 3_600_000 * 3_600_000).or_default() += 1;
+        *self.minutes.entry(ms / 60_000 * 60_000).or_default() += 1;
+        if self.minutes.len() > MAX_MINUTES {
+            self.minutes.pop_first();
+        }
         self.final_failures += u64::from(event.last == Some(true));
     }
 }

@@ -1,6 +1,8 @@
 //! Alert rules: N events of a code (or a category, or any error) within a window. One incident
-//! raises one alert, a "resolved" notice follows when it stops, and a cooldown keeps a flapping
-//! error from alerting again and again (the seed alerted on every error after the tenth, forever).
+//! raises one alert and a "resolved" notice follows when it stops (the seed alerted on every
+//! error after the tenth, forever). An incident stays open at least `cooldown_secs`, so an error
+//! that comes and goes raises one alert per cooldown, not one per window; a new incident after
+//! a "resolved" notice alerts at once.
 
 use super::outcome::{OUTCOMES, Seen, at, category_at, info_at};
 use minimax_errors::{Category, ErrorCode, Lang, LogLevel, catalog};
@@ -22,7 +24,8 @@ pub struct AlertRule {
     pub threshold: u64,
     /// The window, in seconds (up to an hour; above a minute it is counted by the minute).
     pub window_secs: u64,
-    /// After an alert, no new alert for the same thing for this long.
+    /// An incident stays open at least this long after its alert, so an error that comes and
+    /// goes does not alert again every window; once resolved, a new incident alerts at once.
     pub cooldown_secs: u64,
     /// The count must stay at or below the threshold this long before "resolved" is sent
     /// (default: the window).
@@ -150,6 +153,9 @@ pub enum AlertStatus {
 pub struct Alert {
     /// The rule's name.
     pub rule: String,
+    /// What the alert is about (the rule, and the code for a rule that watches each code): a
+    /// later alert with the same incident supersedes this one.
+    pub incident: String,
     /// Firing or resolved.
     pub status: AlertStatus,
     /// From the catalog's log level (or the rule).
@@ -162,7 +168,8 @@ pub struct Alert {
     pub meaning: AlertText,
     /// What to do, in both languages.
     pub solution: AlertText,
-    /// Events within the window when the alert was raised.
+    /// Events within the window when the alert was raised (for "resolved": the most the
+    /// incident counted in a window).
     pub count: u64,
     /// The rule's threshold.
     pub threshold: u64,
@@ -195,7 +202,14 @@ impl Alert {
             (None, Some(category)) => category.clone(),
             _ => "errors".to_string(),
         };
-        let seen = |ms: u64| super::timestamp(ms);
+        // Times are counted to the second (windows up to a minute) or to the minute.
+        let seen = |ms: u64| {
+            if self.window_secs > 60 {
+                super::timestamp_to(ms, super::Resolution::Minute)
+            } else {
+                super::timestamp_to(ms, super::Resolution::Second)
+            }
+        };
         let traces = if self.sample_trace_ids.is_empty() {
             "-".to_string()
         } else {
@@ -215,10 +229,13 @@ impl Alert {
                 self.rule
             ),
             (Lang::En, AlertStatus::Resolved) => format!(
-                "[resolved] MiniMax {what}: {} — back at or below {} events in {} s\nLast seen {}\nRule: {}",
+                "[resolved] MiniMax {what}: {} — back at or below {} events in {} s (at most {} in {} s while it lasted)\nFirst seen {}, last seen {}\nRule: {}",
                 self.meaning.en,
                 self.threshold,
                 self.window_secs,
+                self.count,
+                self.window_secs,
+                seen(self.first_seen_ms),
                 seen(self.last_seen_ms),
                 self.rule
             ),
@@ -235,10 +252,13 @@ impl Alert {
                 self.rule
             ),
             (Lang::Zh, AlertStatus::Resolved) => format!(
-                "[已恢复] MiniMax {what}：{} —— {} 秒内已不超过 {} 次\n最近出现 {}\n规则：{}",
+                "[已恢复] MiniMax {what}：{} —— {} 秒内已不超过 {} 次（持续期间 {} 秒内最多 {} 次）\n首次出现 {}，最近出现 {}\n规则：{}",
                 self.meaning.zh,
                 self.window_secs,
                 self.threshold,
+                self.window_secs,
+                self.count,
+                seen(self.first_seen_ms),
                 seen(self.last_seen_ms),
                 self.rule
             ),
@@ -259,36 +279,51 @@ impl Alert {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Incident {
     pub firing: bool,
-    pub last_fired_ms: Option<u64>,
+    pub fired_ms: u64,
     pub last_above_ms: u64,
+    /// While firing: the most counted in a window, and when events were first and last seen.
+    pub peak: u64,
+    pub first_seen_ms: u64,
+    pub last_seen_ms: u64,
 }
 
 impl Incident {
-    /// Advances the state with the window's count; says whether to alert, and how.
+    /// Advances the state with the window's count (and when its events were first and last
+    /// seen); says whether to alert, and how.
     pub(crate) fn step(
         &mut self,
         rule: &AlertRule,
         count: u64,
+        (first, last): (u64, u64),
         now_ms: u64,
     ) -> Option<AlertStatus> {
         let above = count > rule.threshold;
-        let resolve_after = rule.resolve_after_secs.unwrap_or(rule.window_secs) * 1000;
         if self.firing {
+            self.peak = self.peak.max(count);
+            if count > 0 {
+                self.last_seen_ms = self.last_seen_ms.max(last);
+            }
+            let resolve_after = rule.resolve_after_secs.unwrap_or(rule.window_secs) * 1000;
+            let open_long_enough =
+                now_ms.saturating_sub(self.fired_ms) >= rule.cooldown_secs * 1000;
             if above {
                 self.last_above_ms = now_ms;
-            } else if now_ms.saturating_sub(self.last_above_ms) >= resolve_after {
+            } else if open_long_enough && now_ms.saturating_sub(self.last_above_ms) >= resolve_after
+            {
                 self.firing = false;
                 return Some(AlertStatus::Resolved);
             }
             return None;
         }
-        let cooled = self
-            .last_fired_ms
-            .is_none_or(|at| now_ms.saturating_sub(at) >= rule.cooldown_secs * 1000);
-        if above && cooled {
-            self.firing = true;
-            self.last_fired_ms = Some(now_ms);
-            self.last_above_ms = now_ms;
+        if above {
+            *self = Incident {
+                firing: true,
+                fired_ms: now_ms,
+                last_above_ms: now_ms,
+                peak: count,
+                first_seen_ms: first,
+                last_seen_ms: last,
+            };
             return Some(AlertStatus::Firing);
         }
         None
@@ -300,39 +335,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_incident_one_alert_then_resolved_then_cooldown() {
+    fn one_incident_one_alert_then_resolved_and_a_new_incident_alerts_at_once() {
         let rule = AlertRule {
             threshold: 10,
             window_secs: 60,
-            cooldown_secs: 300,
+            cooldown_secs: 120,
             ..AlertRule::default()
         };
         let mut incident = Incident::default();
         let s = 1000;
-        assert_eq!(incident.step(&rule, 10, 0), None, "10 is not more than 10");
-        assert_eq!(incident.step(&rule, 11, s), Some(AlertStatus::Firing));
+        let seen = |t: u64| (t * s, t * s);
+        assert_eq!(
+            incident.step(&rule, 10, seen(0), 0),
+            None,
+            "10 is not more than 10"
+        );
+        assert_eq!(
+            incident.step(&rule, 11, seen(1), s),
+            Some(AlertStatus::Firing)
+        );
         for t in 2..100 {
             assert_eq!(
-                incident.step(&rule, 50, t * s),
+                incident.step(&rule, 50, seen(t), t * s),
                 None,
                 "still the same incident"
             );
         }
+        assert_eq!(incident.peak, 50);
         assert_eq!(
-            incident.step(&rule, 0, 120 * s),
+            incident.step(&rule, 0, (0, 0), 120 * s),
             None,
             "quiet for less than the window"
         );
         assert_eq!(
-            incident.step(&rule, 0, 160 * s),
+            incident.step(&rule, 0, (0, 0), 160 * s),
             Some(AlertStatus::Resolved)
         );
         assert_eq!(
-            incident.step(&rule, 20, 200 * s),
-            None,
-            "within the cooldown of the last alert"
+            (incident.first_seen_ms, incident.last_seen_ms),
+            (s, 99 * s),
+            "kept for the notice"
         );
-        assert_eq!(incident.step(&rule, 20, 302 * s), Some(AlertStatus::Firing));
+        assert_eq!(
+            incident.step(&rule, 20, seen(170), 170 * s),
+            Some(AlertStatus::Firing),
+            "a new incident after the notice alerts at once"
+        );
+        // An incident stays open at least the cooldown: quiet then busy again within it is
+        // the same incident.
+        assert_eq!(incident.step(&rule, 0, (0, 0), 240 * s), None);
+        assert_eq!(incident.step(&rule, 30, seen(250), 250 * s), None);
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! Where alerts go: the tracing log, a JSON-lines file, webhooks (a generic JSON receiver,
-//! DingTalk, Feishu/Lark, WeCom, Slack) and email over SMTP. Each sink has its own queue and
-//! task: a failing sink is retried in the background and never blocks or breaks the caller.
+//! DingTalk, Feishu/Lark, WeCom, Slack; signed robots too) and email over SMTP. Each sink has
+//! its own outbox and task: a failing sink is retried in the background, with a backoff capped
+//! at `max_retry_ms`, for as long as it takes, and never blocks or breaks the caller. Each send
+//! has a time limit, so a receiver that accepts and stays silent is a failed attempt, not a
+//! stuck sink. An outbox holds the latest state of each incident only (a "resolved" replaces
+//! the "firing" still waiting), so a receiver back from an outage gets where things stand; when
+//! it is full the oldest alert is dropped, logged and counted.
 
 use super::Monitor;
 use super::rules::{Alert, AlertStatus};
@@ -15,7 +20,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// The sinks of a monitor (TOML).
@@ -30,10 +34,12 @@ pub struct SinksConfig {
     pub webhooks: Vec<WebhookConfig>,
     /// Mail alerts.
     pub email: Option<EmailConfig>,
-    /// Attempts per alert and sink before it is given up (with a warning in the log).
-    pub attempts: u32,
-    /// Wait before the first retry, in milliseconds; doubles each time.
+    /// Wait before the first retry, in milliseconds; doubles each time...
     pub retry_ms: u64,
+    /// ... up to this, in milliseconds: a failing sink is tried at least this often.
+    pub max_retry_ms: u64,
+    /// How long one attempt to deliver may take, in milliseconds.
+    pub send_timeout_ms: u64,
 }
 
 impl Default for SinksConfig {
@@ -43,8 +49,9 @@ impl Default for SinksConfig {
             jsonl: None,
             webhooks: Vec::new(),
             email: None,
-            attempts: 5,
             retry_ms: 1000,
+            max_retry_ms: 60_000,
+            send_timeout_ms: 15_000,
         }
     }
 }
@@ -66,7 +73,7 @@ pub enum WebhookFormat {
 }
 
 /// One webhook.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     /// The URL (it often holds a token: it is never logged).
@@ -74,6 +81,19 @@ pub struct WebhookConfig {
     /// The payload shape (default generic).
     #[serde(default = "generic")]
     pub format: WebhookFormat,
+    /// The robot's signing secret (DingTalk, Feishu), if it has one; never logged.
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("url", &"[REDACTED]")
+            .field("format", &self.format)
+            .field("secret", &self.secret.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
 }
 
 fn generic() -> WebhookFormat {
@@ -187,6 +207,7 @@ impl AlertSink for JsonLinesSink {
 pub struct WebhookSink {
     url: String,
     format: WebhookFormat,
+    secret: Option<String>,
     lang: Lang,
     http: reqwest::Client,
 }
@@ -194,16 +215,57 @@ pub struct WebhookSink {
 impl WebhookSink {
     /// A webhook sink.
     pub fn new(config: &WebhookConfig, lang: Lang) -> WebhookSink {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
         WebhookSink {
             url: config.url.clone(),
             format: config.format,
+            secret: config.secret.clone(),
             lang,
-            http,
+            http: reqwest::Client::new(),
         }
+    }
+}
+
+/// HMAC-SHA256 of `message` under `key`, in base64: how DingTalk and Feishu robots sign.
+fn hmac_base64(key: &[u8], message: &[u8]) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(message);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// A signed robot's request: DingTalk signs `"{ms}\n{secret}"` with the secret and takes
+/// `timestamp` and `sign` in the URL; Feishu signs nothing with the key `"{s}\n{secret}"` and
+/// takes `timestamp` and `sign` in the body.
+pub fn sign(
+    format: WebhookFormat,
+    url: &str,
+    payload: &mut Value,
+    secret: &str,
+    now_ms: u64,
+) -> String {
+    match format {
+        WebhookFormat::Dingtalk => {
+            let sign = hmac_base64(secret.as_bytes(), format!("{now_ms}\n{secret}").as_bytes());
+            match reqwest::Url::parse(url) {
+                Ok(mut url) => {
+                    url.query_pairs_mut()
+                        .append_pair("timestamp", &now_ms.to_string())
+                        .append_pair("sign", &sign);
+                    url.to_string()
+                }
+                Err(_) => url.to_string(),
+            }
+        }
+        WebhookFormat::Feishu => {
+            let secs = now_ms / 1000;
+            let sign = hmac_base64(format!("{secs}\n{secret}").as_bytes(), b"");
+            payload["timestamp"] = json!(secs.to_string());
+            payload["sign"] = json!(sign);
+            url.to_string()
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -235,10 +297,20 @@ impl AlertSink for WebhookSink {
     }
 
     async fn send(&self, alert: &Alert) -> Result<(), String> {
-        let payload = webhook_payload(alert, self.format, self.lang);
+        let mut payload = webhook_payload(alert, self.format, self.lang);
+        let url = match &self.secret {
+            Some(secret) => sign(
+                self.format,
+                &self.url,
+                &mut payload,
+                secret,
+                super::now_ms(),
+            ),
+            None => self.url.clone(),
+        };
         let response = self
             .http
-            .post(&self.url)
+            .post(&url)
             .json(&payload)
             .send()
             .await
@@ -326,8 +398,11 @@ impl AlertSink for EmailSink {
         for to in &self.config.to {
             message = message.to(to.parse::<Mailbox>().map_err(|e| e.to_string())?);
         }
+        // MIME-Version, Content-Type with its charset, a Message-ID: what readers need to show
+        // Chinese and "—" right, and what relays expect of a message that is not spam.
         let message = message
-            .body(alert.text(self.lang))
+            .message_id(None)
+            .singlepart(lettre::message::SinglePart::plain(alert.text(self.lang)))
             .map_err(|e| e.to_string())?;
         self.transport
             .send(message)
@@ -337,18 +412,19 @@ impl AlertSink for EmailSink {
     }
 }
 
-/// Background alerting: a task that evaluates the rules, and one queue and task per sink.
+/// Background alerting: a task that evaluates the rules, and one outbox and task per sink. The
+/// tasks stop when it is dropped (or stopped).
 pub struct Alerting {
     evaluator: JoinHandle<()>,
-    /// Deliveries given up after every attempt (all sinks together).
+    /// Failed attempts to deliver (all sinks together); each is retried.
     pub failures: Arc<AtomicU64>,
-    /// Alerts dropped because a sink's queue was full.
+    /// Alerts dropped because a sink's outbox was full.
     pub dropped: Arc<AtomicU64>,
     workers: Vec<JoinHandle<()>>,
 }
 
-/// Alerts queued per sink before new ones are dropped (counted).
-const SINK_QUEUE: usize = 256;
+/// Alerts an outbox holds (one per incident) before the oldest is dropped.
+const OUTBOX: usize = 256;
 
 impl Alerting {
     pub(crate) fn spawn(monitor: Monitor, extra: Vec<Arc<dyn AlertSink>>) -> Alerting {
@@ -372,31 +448,34 @@ impl Alerting {
         sinks.extend(extra);
         let failures = Arc::new(AtomicU64::new(0));
         let dropped = Arc::new(AtomicU64::new(0));
-        let mut queues = Vec::new();
+        let timing = Timing {
+            first_wait: Duration::from_millis(config.sinks.retry_ms.max(1)),
+            max_wait: Duration::from_millis(
+                config.sinks.max_retry_ms.max(config.sinks.retry_ms).max(1),
+            ),
+            send_timeout: Duration::from_millis(config.sinks.send_timeout_ms.max(1)),
+        };
+        let mut outboxes = Vec::new();
         let mut workers = Vec::new();
         for sink in sinks {
-            let (queue, alerts) = mpsc::channel::<Alert>(SINK_QUEUE);
-            queues.push(queue);
+            let outbox = Arc::new(Outbox::new(sink.name(), Arc::clone(&dropped)));
+            outboxes.push(Arc::clone(&outbox));
             workers.push(tokio::spawn(deliver(
                 sink,
-                alerts,
-                config.sinks.attempts.max(1),
-                Duration::from_millis(config.sinks.retry_ms),
+                outbox,
+                timing,
                 Arc::clone(&failures),
             )));
         }
         let every = Duration::from_millis(config.evaluate_every_ms.max(10));
-        let dropped_count = Arc::clone(&dropped);
         let evaluator = tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tick.tick().await;
                 for alert in monitor.evaluate() {
-                    for queue in &queues {
-                        if queue.try_send(alert.clone()).is_err() {
-                            dropped_count.fetch_add(1, Ordering::Relaxed);
-                        }
+                    for outbox in &outboxes {
+                        outbox.push(alert.clone());
                     }
                 }
             }
@@ -411,36 +490,177 @@ impl Alerting {
 
     /// Stops evaluating and sending.
     pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Alerting {
+    fn drop(&mut self) {
         self.evaluator.abort();
-        for worker in self.workers {
+        for worker in &self.workers {
             worker.abort();
         }
     }
 }
 
-/// Sends each alert, retrying with doubling waits; a sink that keeps failing only costs its task.
+/// How deliveries are timed.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    first_wait: Duration,
+    max_wait: Duration,
+    send_timeout: Duration,
+}
+
+/// The alerts waiting for one sink: the latest state of each incident, oldest first.
+struct Outbox {
+    sink: String,
+    alerts: std::sync::Mutex<std::collections::VecDeque<Alert>>,
+    ready: tokio::sync::Notify,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Outbox {
+    fn new(sink: String, dropped: Arc<AtomicU64>) -> Outbox {
+        Outbox {
+            sink,
+            alerts: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            ready: tokio::sync::Notify::new(),
+            dropped,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<Alert>> {
+        self.alerts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `alert`, replacing an older state of its incident; drops the oldest when full.
+    fn push(&self, alert: Alert) {
+        let mut alerts = self.lock();
+        if let Some(older) = alerts.iter_mut().find(|a| a.incident == alert.incident) {
+            *older = alert;
+        } else {
+            if alerts.len() >= OUTBOX
+                && let Some(oldest) = alerts.pop_front()
+            {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("minimax_alerts_dropped_total", "sink" => self.sink.clone())
+                    .increment(1);
+                tracing::warn!(sink = %self.sink, rule = %oldest.rule, "alert dropped: the sink's outbox is full");
+            }
+            alerts.push_back(alert);
+        }
+        drop(alerts);
+        self.ready.notify_one();
+    }
+
+    /// The oldest alert waiting, left in place until it is delivered.
+    async fn front(&self) -> Alert {
+        loop {
+            let notified = self.ready.notified();
+            if let Some(alert) = self.lock().front().cloned() {
+                return alert;
+            }
+            notified.await;
+        }
+    }
+
+    /// `sent` was delivered: it leaves, unless a newer state of its incident replaced it.
+    fn delivered(&self, sent: &Alert) {
+        let mut alerts = self.lock();
+        if alerts.front() == Some(sent) {
+            alerts.pop_front();
+        }
+    }
+}
+
+/// Delivers a sink's outbox, oldest first, retrying each alert with doubling waits (capped)
+/// until it is delivered or replaced by a newer state of its incident.
 async fn deliver(
     sink: Arc<dyn AlertSink>,
-    mut alerts: mpsc::Receiver<Alert>,
-    attempts: u32,
-    first_wait: Duration,
+    outbox: Arc<Outbox>,
+    timing: Timing,
     failures: Arc<AtomicU64>,
 ) {
-    while let Some(alert) = alerts.recv().await {
-        let mut wait = first_wait;
-        for attempt in 1..=attempts {
-            match sink.send(&alert).await {
-                Ok(()) => break,
-                Err(error) if attempt == attempts => {
-                    failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(sink = %sink.name(), rule = %alert.rule, %error, "alert not delivered; giving up");
-                }
-                Err(error) => {
-                    tracing::debug!(sink = %sink.name(), attempt, %error, "alert not delivered; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                }
+    let mut wait = timing.first_wait;
+    loop {
+        let alert = outbox.front().await;
+        let sent = match tokio::time::timeout(timing.send_timeout, sink.send(&alert)).await {
+            Ok(result) => result,
+            Err(_) => Err(format!(
+                "no answer within {} s",
+                timing.send_timeout.as_secs_f64()
+            )),
+        };
+        match sent {
+            Ok(()) => {
+                outbox.delivered(&alert);
+                wait = timing.first_wait;
+            }
+            Err(error) => {
+                let failed = failures.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(sink = %sink.name(), rule = %alert.rule, failed, retry_in_ms = wait.as_millis() as u64, %error, "alert not delivered; it will be retried");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(timing.max_wait);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::rules::AlertText;
+
+    fn alert(incident: &str, status: AlertStatus) -> Alert {
+        let text = AlertText {
+            zh: String::new(),
+            en: String::new(),
+        };
+        Alert {
+            rule: "r".into(),
+            incident: incident.into(),
+            status,
+            severity: LogLevel::Warn,
+            code: None,
+            category: None,
+            meaning: text.clone(),
+            solution: text,
+            count: 1,
+            threshold: 0,
+            window_secs: 60,
+            first_seen_ms: 0,
+            last_seen_ms: 0,
+            sample_trace_ids: vec![],
+            at_ms: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_outbox_keeps_each_incidents_latest_state_and_drops_the_oldest_when_full() {
+        let dropped = Arc::new(AtomicU64::new(0));
+        let outbox = Outbox::new("test".into(), Arc::clone(&dropped));
+        outbox.push(alert("a", AlertStatus::Firing));
+        outbox.push(alert("b", AlertStatus::Firing));
+        outbox.push(alert("a", AlertStatus::Resolved));
+        assert_eq!(outbox.lock().len(), 2);
+        let front = outbox.front().await;
+        assert_eq!(
+            (front.incident.as_str(), front.status),
+            ("a", AlertStatus::Resolved)
+        );
+        // Replaced while in flight: the delivered one leaves only if it is still the latest.
+        outbox.push(alert("a", AlertStatus::Firing));
+        outbox.delivered(&front);
+        assert_eq!(outbox.lock().len(), 2, "the newer state of a stays");
+        for i in 0..OUTBOX {
+            outbox.push(alert(&format!("n{i}"), AlertStatus::Firing));
+        }
+        assert_eq!(outbox.lock().len(), OUTBOX);
+        assert_eq!(
+            dropped.load(Ordering::Relaxed),
+            2,
+            "a and b, the oldest, were dropped"
+        );
+        assert_eq!(outbox.front().await.incident, "n0");
     }
 }
