@@ -587,6 +587,38 @@ mod tests {
         assert_eq!(calls, 1);
     }
 
+    /// Keeps what it is told.
+    #[derive(Debug, Default)]
+    struct Seen(std::sync::Mutex<Vec<(crate::observer::Seen, bool)>>);
+
+    impl Observer for Seen {
+        fn observe(&self, event: &Event<'_>) {
+            self.0.lock().unwrap().push((event.seen, event.last));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_that_fail_fast_are_observed_too() {
+        let seen = Arc::new(Seen::default());
+        let executor = quick().with_observer(Arc::clone(&seen) as Arc<dyn Observer>);
+        let (_, first) = calls_until_done(&executor, answer(1008, &[])).await;
+        assert!(first.is_err());
+        let (calls, second) = calls_until_done(&executor, answer(0, &[])).await;
+        assert_eq!(calls, 0, "not sent");
+        assert!(matches!(second, Err(GuardError::FailingFast { .. })));
+        let seen = seen.0.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [
+                (
+                    crate::observer::Seen::Code(ErrorCode::INSUFFICIENT_BALANCE),
+                    true
+                ),
+                (crate::observer::Seen::FailingFast, true)
+            ]
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_retried_call_that_succeeds_gives_its_cost_back_and_throttles_cost_nothing() {
         let executor = quick();

@@ -236,16 +236,25 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Reads a JSON body, or 2013 as MiniMax answers bad bodies.
+    /// Reads a JSON body, or 2013 as MiniMax answers bad bodies (and bodies sent too slowly).
     pub(crate) async fn json_body(&self, body: Body) -> Result<Value, Failure> {
-        let bytes = axum::body::to_bytes(body, self.app.config.max_body_bytes)
-            .await
-            .map_err(|_| {
-                Failure::with(
+        let limit = std::time::Duration::from_millis(self.app.config.body_timeout_ms);
+        let read = axum::body::to_bytes(body, self.app.config.max_body_bytes);
+        let bytes = match tokio::time::timeout(limit, read).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(_)) => {
+                return Err(Failure::with(
                     ErrorCode::INVALID_PARAMS,
                     "invalid params, request body too large or unreadable",
-                )
-            })?;
+                ));
+            }
+            Err(_) => {
+                return Err(Failure::with(
+                    ErrorCode::INVALID_PARAMS,
+                    "invalid params, request body not received in time",
+                ));
+            }
+        };
         serde_json::from_slice(&bytes).map_err(|e| {
             Failure::with(
                 ErrorCode::INVALID_PARAMS,

@@ -18,6 +18,12 @@ pub struct MockConfig {
     pub system_voices: Vec<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers, in milliseconds; a connection
+    /// that sends them slower is closed (a half-sent request must not hold a socket for good).
+    pub header_timeout_ms: u64,
+    /// How long a client may take to send a request's body, in milliseconds; a slower one gets
+    /// 2013 and its connection slot back.
+    pub body_timeout_ms: u64,
 }
 
 impl Default for MockConfig {
@@ -34,6 +40,8 @@ impl Default for MockConfig {
             .map(String::from)
             .to_vec(),
             max_body_bytes: 32 * 1024 * 1024,
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 30_000,
         }
     }
 }
