@@ -102,12 +102,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Records every attempt in `monitor` (counts, windows, alerts, error log, metrics).
-    pub fn monitor(self, monitor: crate::monitor::Monitor) -> ClientBuilder {
-        self.observer(std::sync::Arc::new(monitor))
-    }
-
-    /// Reports every attempt to `observer`.
+    /// Reports every attempt to `observer` (a `minimax_monitor::Monitor`, for one: counts,
+    /// windows, alerts, error log, metrics).
     pub fn observer(
         mut self,
         observer: std::sync::Arc<dyn crate::observer::Observer>,

@@ -298,7 +298,7 @@ impl Executor {
                 hints,
             });
             let next = strategy.after_attempt(&mut state, action, permit);
-            self.gauge_budget();
+            self.report_state(&state);
             log_attempt(&state, &failure, next);
             self.observe(
                 &state,
@@ -355,7 +355,7 @@ impl Executor {
         trace_id: Option<&str>,
     ) {
         self.strategy.succeeded(state, permit);
-        self.gauge_budget();
+        self.report_state(state);
         self.observe(state, Seen::Success, true, latency, trace_id);
         tracing::debug!(
             endpoint = state.call.endpoint.as_str(),
@@ -365,8 +365,15 @@ impl Executor {
         );
     }
 
-    fn gauge_budget(&self) {
-        metrics::gauge!("minimax_retry_budget_tokens").set(f64::from(self.strategy.budget.level()));
+    /// Tells the observer where the budget and the call's pace stand.
+    fn report_state(&self, state: &CallState) {
+        if let Some(observer) = &self.observer {
+            observer.budget(self.strategy.budget.level());
+            let call = state.call;
+            if let Some((rpm, waiting)) = self.strategy.pacer.pace(call.account, call.group()) {
+                observer.pace(call.group(), rpm, waiting);
+            }
+        }
     }
 
     /// A call that ended before it was sent: the breaker is open, or its turn would come too late.

@@ -53,7 +53,6 @@ pub mod executor;
 pub mod hints;
 mod key;
 mod middleware;
-pub mod monitor;
 pub mod observer;
 pub mod pacer;
 pub mod strategy;

@@ -1,7 +1,7 @@
 //! What the executor reports about each attempt, to whoever wants to know: the [`Observer`]
 //! trait. The monitor implements it; nothing else in the guard knows the monitor.
 
-use minimax_errors::{Endpoint, ErrorCode};
+use minimax_errors::{Endpoint, ErrorCode, LimitGroup};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
@@ -94,8 +94,19 @@ impl Event<'static> {
     }
 }
 
-/// Told about every attempt the executor makes, and about calls that fail fast unsent.
+/// Told about every attempt the executor makes, about calls that end unsent, and about the
+/// state of the budget and the pace. Called on the caller's task: nothing here may block.
 pub trait Observer: Send + Sync + fmt::Debug {
-    /// One attempt ended. Called on the caller's task: it must not block.
+    /// One attempt ended (or a call ended unsent).
     fn observe(&self, event: &Event<'_>);
+
+    /// The retry budget holds `tokens` after a call changed it.
+    fn budget(&self, tokens: u32) {
+        let _ = tokens;
+    }
+
+    /// The pace of `group`: `rpm` requests per minute, `waiting` callers in its queue.
+    fn pace(&self, group: LimitGroup, rpm: f64, waiting: usize) {
+        let _ = (group, rpm, waiting);
+    }
 }

@@ -34,7 +34,7 @@ fn main() -> std::io::Result<()> {
         };
         let line = format!(
             r#"{{"ts":"{}","code":{code_field},"outcome":"{outcome}","endpoint":"{}","trace_id":"{:016x}{:016x}","attempt":{},"final":{},"latency_ms":{},"context":{{"model":"speech-2.8-hd","text_chars":{},"api_key":"[REDACTED]","note":"batch job {}"}}}}"#,
-            minimax_guard::monitor::timestamp(ms),
+            minimax_monitor::timestamp(ms),
             endpoints[rng.usize(..endpoints.len())],
             rng.u64(..),
             n,

@@ -6,8 +6,8 @@ use crate::style;
 use anyhow::{Context, bail};
 use comfy_table::{Table, presets};
 use minimax_errors::{ErrorCode, Lang};
-use minimax_guard::monitor::report::{LogReport, MAX_MINUTES, TimeRange, parse_timestamp};
-use minimax_guard::monitor::timestamp;
+use minimax_monitor::report::{LogReport, MAX_MINUTES, TimeRange, parse_timestamp};
+use minimax_monitor::timestamp;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
@@ -83,7 +83,7 @@ fn parse_time(text: &str, now_ms: u64) -> anyhow::Result<u64> {
 
 /// A row per code: code, count, share, meaning, first and last seen.
 fn code_rows(report: &LogReport, lang: Lang) -> Vec<[String; 7]> {
-    let mut rows: Vec<(&String, &minimax_guard::monitor::report::OutcomeStats)> =
+    let mut rows: Vec<(&String, &minimax_monitor::report::OutcomeStats)> =
         report.outcomes.iter().collect();
     rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
     rows.into_iter()

@@ -271,6 +271,14 @@ impl Pacer {
             .await
     }
 
+    /// The pace of one group now: requests per minute and callers waiting.
+    pub fn pace(&self, account: AccountId, group: LimitGroup) -> Option<(f64, usize)> {
+        let groups = lock(&self.inner.groups);
+        let group = groups.get(&(account, group))?;
+        let rpm = group.state().rate.rate() * 60.0;
+        Some((rpm, group.waiting.load(Ordering::Relaxed)))
+    }
+
     /// Every group's state.
     pub fn snapshot(&self) -> Vec<GroupSnapshot> {
         let groups = lock(&self.inner.groups);
@@ -387,7 +395,6 @@ impl Group {
         let asked = clock.now();
         let ahead = self.waiting.fetch_add(1, Ordering::AcqRel);
         let _queued = Queued(Arc::clone(&self));
-        self.gauge_waiting();
         if let Some(deadline) = deadline {
             // Once the rate is known, the callers ahead leave at it: if this one's turn would
             // come after its deadline, say so now. While the rate is still being found, the
@@ -460,7 +467,7 @@ impl Group {
             (release, rate)
         };
         drop(turn);
-        metrics::gauge!("minimax_pacer_rate_rpm", "group" => self.name.as_str()).set(rate * 60.0);
+        let _ = rate;
         Ok(Permit {
             group: self,
             clock,
@@ -470,11 +477,6 @@ impl Group {
             waited: now.saturating_duration_since(asked),
             finished: false,
         })
-    }
-
-    fn gauge_waiting(&self) {
-        metrics::gauge!("minimax_pacer_waiting", "group" => self.name.as_str())
-            .set(self.waiting.load(Ordering::Relaxed) as f64);
     }
 
     fn snapshot(&self) -> GroupSnapshot {
@@ -496,7 +498,6 @@ struct Queued(Arc<Group>);
 impl Drop for Queued {
     fn drop(&mut self) {
         self.0.waiting.fetch_sub(1, Ordering::AcqRel);
-        self.0.gauge_waiting();
     }
 }
 
@@ -565,10 +566,8 @@ impl Permit {
             }
         };
         if cut {
-            let rate = state.rate.rate();
-            tracing::debug!(group = %self.group.name, rpm = rate * 60.0, "MiniMax pace lowered after a throttle");
-            metrics::gauge!("minimax_pacer_rate_rpm", "group" => self.group.name.as_str())
-                .set(rate * 60.0);
+            let rpm = state.rate.rate() * 60.0;
+            tracing::debug!(group = %self.group.name, rpm, "MiniMax pace lowered after a throttle");
         }
         drop(state);
         self.finish();

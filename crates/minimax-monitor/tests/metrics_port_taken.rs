@@ -3,8 +3,8 @@
 //! the process-wide recorder if the address were free.
 
 use minimax_errors::{Endpoint, ErrorCode};
-use minimax_guard::monitor::sinks::SinksConfig;
-use minimax_guard::monitor::{Event, Monitor, MonitorConfig, Seen};
+use minimax_monitor::sinks::SinksConfig;
+use minimax_monitor::{Event, Monitor, MonitorConfig, Seen};
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

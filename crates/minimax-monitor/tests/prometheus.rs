@@ -1,14 +1,28 @@
 //! `/metrics` served by the Prometheus exporter, fed by a client wired to a monitor and talking
 //! to the mock. Alone in its binary: the exporter is the process-wide recorder.
 
-mod common;
+use minimax_errors::validate::ChatRequest;
+use minimax_guard::RetryConfig;
+use std::time::Duration;
 
-use common::{chat, fast_retry};
+fn fast_retry() -> RetryConfig {
+    RetryConfig {
+        strategy: minimax_errors::policy::DelayStrategy::FullJitter {
+            base: Duration::from_millis(5),
+            cap: Duration::from_millis(40),
+        },
+        ..RetryConfig::default()
+    }
+}
+
+fn chat() -> ChatRequest {
+    ChatRequest::user("MiniMax-M2", "hello")
+}
 
 use minimax_errors::{Endpoint, ErrorCode};
-use minimax_guard::monitor::{Event, Monitor, MonitorConfig, Seen};
 use minimax_guard::{ApiKey, MiniMaxClient};
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
+use minimax_monitor::{Event, Monitor, MonitorConfig, Seen};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_calls_show_up_in_metrics_and_the_summary() {
@@ -44,7 +58,7 @@ async fn client_calls_show_up_in_metrics_and_the_summary() {
         .base_url(server.url())
         .api_key(ApiKey::new(DEMO_KEY))
         .retry(retry)
-        .monitor(monitor.clone())
+        .observer(monitor.as_observer())
         .build()
         .unwrap();
     let request = chat();

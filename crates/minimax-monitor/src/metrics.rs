@@ -96,6 +96,16 @@ pub fn register() {
 
 /// Installs the Prometheus exporter as the global recorder and serves `/metrics` on `addr`.
 /// Call once, inside a tokio runtime.
+#[cfg(not(feature = "prometheus"))]
+pub fn serve(addr: SocketAddr) -> Result<(), String> {
+    Err(format!(
+        "cannot serve metrics on {addr}: minimax-monitor was built without its `prometheus` feature"
+    ))
+}
+
+/// Installs the Prometheus exporter as the global recorder and serves `/metrics` on `addr`.
+/// Call once, inside a tokio runtime.
+#[cfg(feature = "prometheus")]
 pub fn serve(addr: SocketAddr) -> Result<(), String> {
     metrics_exporter_prometheus::PrometheusBuilder::new()
         .with_http_listener(addr)

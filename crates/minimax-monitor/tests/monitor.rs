@@ -2,7 +2,7 @@
 //! memory, and the error log under concurrency, rotation and secrets.
 
 use minimax_errors::{Endpoint, ErrorCode};
-use minimax_guard::monitor::{
+use minimax_monitor::{
     AlertRule, AlertStatus, ErrorLogConfig, Event, Monitor, MonitorConfig, Seen,
 };
 use serde_json::{Value, json};

@@ -1,8 +1,8 @@
 //! What one attempt ended with, and the fixed index each outcome has in the monitor's tables
 //! (so recording is array arithmetic, not map lookups).
 
-pub use crate::observer::Seen;
 use minimax_errors::{Category, CodeInfo, Endpoint, ErrorCode, catalog};
+pub use minimax_guard::observer::Seen;
 use std::sync::LazyLock;
 
 /// Size of the outcome dimension: success, every catalog code, every endpoint-specific meaning,
@@ -39,6 +39,8 @@ pub(crate) fn index(seen: Seen, endpoint: Endpoint) -> usize {
         Seen::Transport => TRANSPORT,
         Seen::FailingFast => FAILING_FAST,
         Seen::PacedPastDeadline => PACED_PAST_DEADLINE,
+        // An outcome newer than this monitor is counted with the codes it does not know.
+        _ => OTHER_CODE,
     }
 }
 

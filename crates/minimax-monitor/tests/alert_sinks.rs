@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use minimax_errors::{Endpoint, ErrorCode, Lang};
-use minimax_guard::monitor::sinks::{EmailConfig, SinksConfig, WebhookConfig, WebhookFormat};
-use minimax_guard::monitor::{Event, Monitor, MonitorConfig, Seen};
+use minimax_monitor::sinks::{EmailConfig, SinksConfig, WebhookConfig, WebhookFormat};
+use minimax_monitor::{Event, Monitor, MonitorConfig, Seen};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -268,7 +268,7 @@ async fn a_receiver_down_for_long_gets_the_latest_state_when_it_returns() {
     let (url, posts) = receiver_down_until(Arc::clone(&up)).await;
     let config = MonitorConfig {
         evaluate_every_ms: 20,
-        rules: vec![minimax_guard::monitor::AlertRule {
+        rules: vec![minimax_monitor::AlertRule {
             name: "burst".into(),
             each_code: true,
             threshold: 5,

@@ -1,9 +1,16 @@
-//! Monitoring: every call outcome counted (cheaply, in bounded memory), summaries over sliding
-//! windows, alert rules with cooldowns and "resolved" notices, alert sinks (log, JSON lines,
-//! webhooks, email), a scrubbed JSON-lines error log with rotation, and Prometheus metrics.
+//! # minimax-monitor
+//!
+//! Watching MiniMax calls in production: every attempt counted (cheaply, in bounded memory),
+//! summaries over sliding windows, alert rules with "resolved" notices, alert sinks (log, JSON
+//! lines, webhooks, email), a scrubbed JSON-lines error log with rotation and its reader, and
+//! Prometheus metrics. A [`Monitor`] is an [`Observer`] of `minimax-guard`'s executor:
+//! `MiniMaxClient::builder().observer(monitor.as_observer())`.
+//!
+//! Features (both on by default): `email` (alerts over SMTP, lettre) and `prometheus` (the
+//! exporter serving `/metrics`).
 //!
 //! ```
-//! use minimax_guard::monitor::{Event, Monitor, MonitorConfig, Seen};
+//! use minimax_monitor::{Event, Monitor, MonitorConfig, Seen};
 //! use minimax_errors::{Endpoint, ErrorCode};
 //! use std::time::Duration;
 //!
@@ -18,6 +25,10 @@
 //! assert_eq!(summary.top_errors[0], ("1002".to_string(), 1));
 //! ```
 
+#![warn(missing_docs)]
+
+#[cfg(feature = "email")]
+mod email;
 mod errorlog;
 pub mod metrics;
 mod outcome;
@@ -26,11 +37,11 @@ mod rules;
 pub mod sinks;
 mod store;
 
-pub use crate::observer::{Event, Seen};
 pub use errorlog::{ErrorLog, ErrorLogConfig};
+pub use minimax_guard::observer::{Event, Observer, Seen};
 pub use rules::{Alert, AlertRule, AlertStatus, AlertText};
 
-use minimax_errors::{CodeInfo, Endpoint, ErrorCode, Lang};
+use minimax_errors::{CodeInfo, Endpoint, ErrorCode, Lang, LimitGroup};
 use outcome::{OTHER_CODE, OUTCOMES, at};
 use rules::Incident;
 use serde::{Deserialize, Serialize};
@@ -116,9 +127,25 @@ impl std::fmt::Debug for Monitor {
     }
 }
 
-impl crate::observer::Observer for Monitor {
+impl Observer for Monitor {
     fn observe(&self, event: &Event<'_>) {
         self.record(event);
+    }
+
+    fn budget(&self, tokens: u32) {
+        ::metrics::gauge!("minimax_retry_budget_tokens").set(f64::from(tokens));
+    }
+
+    fn pace(&self, group: LimitGroup, rpm: f64, waiting: usize) {
+        ::metrics::gauge!("minimax_pacer_rate_rpm", "group" => group.as_str()).set(rpm);
+        ::metrics::gauge!("minimax_pacer_waiting", "group" => group.as_str()).set(waiting as f64);
+    }
+}
+
+impl Monitor {
+    /// The monitor as what a client reports to: `MiniMaxClient::builder().observer(monitor.as_observer())`.
+    pub fn as_observer(&self) -> Arc<dyn Observer> {
+        Arc::new(self.clone())
     }
 }
 

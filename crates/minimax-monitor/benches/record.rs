@@ -10,7 +10,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use minimax_errors::{Endpoint, ErrorCode};
-use minimax_guard::monitor::{ErrorLogConfig, Event, Monitor, MonitorConfig, Seen};
+use minimax_monitor::{ErrorLogConfig, Event, Monitor, MonitorConfig, Seen};
 use std::hint::black_box;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};

@@ -367,7 +367,7 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
-        let formatted = super::super::timestamp(1_795_752_604_123);
+        let formatted = crate::timestamp(1_795_752_604_123);
         assert_eq!(parse_timestamp(&formatted), Some(1_795_752_604_123));
     }
 
