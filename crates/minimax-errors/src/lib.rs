@@ -32,8 +32,10 @@ mod limits;
 pub mod policy;
 mod report;
 pub mod scrub;
+mod seen;
 pub mod sse;
 pub mod validate;
+pub mod wire;
 
 pub use catalog::{CodeInfo, LogLevel, Requirement, RetryConfig, Source};
 pub use category::{Category, UnknownCategory};
@@ -43,3 +45,4 @@ pub use endpoint::{Dialect, Endpoint, UnknownEndpoint};
 pub use lang::{Lang, Text, UnknownLang};
 pub use limits::{DocumentedLimits, LimitGroup, UnknownLimitGroup};
 pub use report::{ErrorReport, RequirementReport, handle_error};
+pub use seen::{Seen, UnknownLabel};

@@ -1,61 +1,12 @@
 //! What the executor reports about each attempt, to whoever wants to know: the [`Observer`]
 //! trait. The monitor implements it; nothing else in the guard knows the monitor.
 
-use minimax_errors::{Endpoint, ErrorCode, LimitGroup};
-use serde::Serialize;
+use minimax_errors::{Endpoint, LimitGroup};
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
 
-/// What an attempt ended with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Seen {
-    /// A successful answer.
-    Success,
-    /// MiniMax answered with this code.
-    Code(ErrorCode),
-    /// An answer that could not be read (gateway page, cut off, …).
-    Malformed,
-    /// No complete answer (connect error, timeout, connection lost).
-    Transport,
-    /// Not sent: an account-level failure was met recently (the breaker is open).
-    FailingFast,
-    /// Not sent: its turn under the account's pace would have come after its deadline.
-    PacedPastDeadline,
-}
-
-impl Seen {
-    /// The outcome's name in counters, logs and metrics: `"success"`, `"1002"`,
-    /// `"malformed"`, `"transport"`, `"failing_fast"`.
-    pub fn label(self) -> String {
-        match self.static_label() {
-            Some(label) => label.to_string(),
-            None => match self {
-                Seen::Code(code) => code.as_i64().to_string(),
-                _ => String::new(),
-            },
-        }
-    }
-
-    /// The label without allocating, for everything but codes outside the catalog.
-    pub fn static_label(self) -> Option<&'static str> {
-        match self {
-            Seen::Success => Some("success"),
-            Seen::Malformed => Some("malformed"),
-            Seen::Transport => Some("transport"),
-            Seen::FailingFast => Some("failing_fast"),
-            Seen::PacedPastDeadline => Some("paced_past_deadline"),
-            Seen::Code(code) => code.label(),
-        }
-    }
-
-    /// Whether it is an error.
-    pub fn is_error(self) -> bool {
-        self != Seen::Success
-    }
-}
+pub use minimax_errors::Seen;
 
 /// What happened on one attempt of a call.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use minimax_errors::validate::audio::AudioFacts;
-use minimax_errors::{Endpoint, ErrorCode};
+use minimax_errors::{Endpoint, ErrorCode, Seen};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -197,8 +197,9 @@ impl App {
                 return Err(hinted(ctx.finish(Err(overloaded)).await, true));
             }
             Action::Html502 => {
-                self.stats.outcome(endpoint.as_str(), "html_502");
-                ctx.log("html_502");
+                let label = Seen::GatewayPage.label();
+                self.stats.outcome(endpoint.as_str(), &label);
+                ctx.log(&label);
                 return Err(hinted(reply::html_502(&ctx.trace_id), true));
             }
             Action::Ok | Action::Reset | Action::Truncate => {}
@@ -268,15 +269,16 @@ impl Ctx<'_> {
     pub(crate) async fn finish(&self, result: Result<Response, Failure>) -> Response {
         let (response, outcome) = match result {
             Ok(response) => match self.decision.action {
-                Action::Reset => (reply::reset(response), "reset".to_string()),
-                Action::Truncate => (reply::truncate(response).await, "truncate".to_string()),
-                _ => (response, "0".to_string()),
+                Action::Reset => (reply::reset(response), Seen::Reset),
+                Action::Truncate => (reply::truncate(response).await, Seen::Truncate),
+                _ => (response, Seen::Success),
             },
             Err(failure) => (
                 reply::error_response(self.endpoint, &failure, &self.trace_id),
-                failure.code.as_i64().to_string(),
+                Seen::Code(failure.code),
             ),
         };
+        let outcome = outcome.label();
         self.app.stats.outcome(self.endpoint.as_str(), &outcome);
         self.log(&outcome);
         response
@@ -284,8 +286,9 @@ impl Ctx<'_> {
 
     /// The answer to a request cut short by the server stopping: the connection drops.
     fn dropped(&self) -> Response {
-        self.app.stats.outcome(self.endpoint.as_str(), "reset");
-        self.log("reset");
+        let label = Seen::Reset.label();
+        self.app.stats.outcome(self.endpoint.as_str(), &label);
+        self.log(&label);
         reply::reset(Response::new(Body::empty()))
     }
 

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use minimax_errors::{Category, Dialect, Endpoint, ErrorCode};
+use minimax_errors::{Dialect, Endpoint, ErrorCode};
 use serde_json::{Value, json};
 
 /// A failed request: the code and the server message.
@@ -65,62 +65,27 @@ pub(crate) fn with_trace(response: &mut Response, trace_id: &str) {
 
 /// `{"base_resp":{"status_code":…,"status_msg":…}}`.
 pub(crate) fn base_resp(code: ErrorCode, message: &str) -> Value {
-    json!({ "status_code": code.as_i64(), "status_msg": message })
+    minimax_errors::wire::base_resp(code, message)
 }
 
-/// An error in the endpoint's dialect.
+/// An error in the endpoint's dialect (written by `minimax_errors::wire`, as the classifier
+/// reads it).
 pub(crate) fn error_response(endpoint: Endpoint, failure: &Failure, trace_id: &str) -> Response {
-    match endpoint.dialect() {
-        Dialect::Native => {
-            let mut body = json!({ "base_resp": base_resp(failure.code, &failure.message) });
-            if endpoint == Endpoint::T2a {
-                body["trace_id"] = json!(trace_id);
-                body["data"] = Value::Null;
-            }
-            json_response(StatusCode::OK, &body, trace_id)
-        }
-        Dialect::Compatible => {
-            let (kind, status) = compatible_type(failure.code);
-            let body = json!({
-                "type": "error",
-                "error": {
-                    "type": kind,
-                    "message": format!("{} ({})", failure.message, failure.code.as_i64()),
-                    "http_code": status.as_u16().to_string(),
-                },
-                "request_id": trace_id,
-            });
-            json_response(status, &body, trace_id)
-        }
+    let mut answer =
+        minimax_errors::wire::error(endpoint.dialect(), failure.code, &failure.message, trace_id);
+    if endpoint.dialect() == Dialect::Native && endpoint == Endpoint::T2a {
+        // T2A's error bodies carry `data: null` too.
+        let mut body: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+        body["data"] = Value::Null;
+        answer.body = body.to_string().into_bytes();
     }
-}
-
-/// The compatible envelope's `type` and HTTP status for a code (MiniMax's official pairs).
-pub(crate) fn compatible_type(code: ErrorCode) -> (&'static str, StatusCode) {
-    if code == ErrorCode::SERVER_OVERLOADED {
-        return (
-            "overloaded_error",
-            StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-        );
-    }
-    match code.info().category {
-        Category::Auth => ("authorized_error", StatusCode::UNAUTHORIZED),
-        Category::Billing => ("insufficient_balance_error", StatusCode::PAYMENT_REQUIRED),
-        Category::Throttling | Category::Quota => {
-            ("rate_limit_error", StatusCode::TOO_MANY_REQUESTS)
-        }
-        Category::Content => (
-            "unprocessable_entity_error",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Category::Transient | Category::Unknown => {
-            ("server_error", StatusCode::INTERNAL_SERVER_ERROR)
-        }
-        Category::InvalidRequest
-        | Category::Permission
-        | Category::Conflict
-        | Category::NotFound => ("bad_request_error", StatusCode::BAD_REQUEST),
-    }
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    bytes_response(
+        status,
+        "application/json",
+        Bytes::from(answer.body),
+        trace_id,
+    )
 }
 
 /// A request the API does not serve (unknown path, wrong method): `base_resp` 2013 in JSON with

@@ -117,38 +117,27 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn answer(dialect: Dialect, error: Option<ErrorCode>) -> Answer {
-    let (status, body) = match (dialect, error) {
-        (Dialect::Native, None) => (
-            200,
-            r#"{"choices":[{"message":{"content":"ok"}}],"data":{"audio":"00","status":2},"base_resp":{"status_code":0,"status_msg":""}}"#.to_string(),
-        ),
-        (Dialect::Native, Some(code)) => (
-            200,
-            format!(
-                r#"{{"base_resp":{{"status_code":{},"status_msg":"{}"}}}}"#,
-                code.as_i64(),
-                code.info().message.en
-            ),
-        ),
-        (Dialect::Compatible, None) => (
-            200,
-            r#"{"id":"x","choices":[{"message":{"content":"ok"},"finish_reason":"stop"}]}"#
-                .to_string(),
-        ),
-        (Dialect::Compatible, Some(code)) => {
-            let (kind, status) = crate::reply::compatible_type(code);
-            (
-                status.as_u16(),
-                format!(
-                    r#"{{"type":"error","error":{{"type":"{kind}","message":"{} ({})"}}}}"#,
-                    code.info().message.en,
-                    code.as_i64()
-                ),
-            )
+    match error {
+        Some(code) => {
+            let answer = minimax_errors::wire::error(dialect, code, code.info().message.en, "sim");
+            Answer {
+                status: answer.status,
+                body: Bytes::from(answer.body),
+            }
         }
-    };
-    Answer {
-        status,
-        body: Bytes::from(body),
+        None => {
+            let body = match dialect {
+                Dialect::Native => {
+                    r#"{"choices":[{"message":{"content":"ok"}}],"data":{"audio":"00","status":2},"base_resp":{"status_code":0,"status_msg":""}}"#
+                }
+                Dialect::Compatible => {
+                    r#"{"id":"x","choices":[{"message":{"content":"ok"},"finish_reason":"stop"}]}"#
+                }
+            };
+            Answer {
+                status: 200,
+                body: Bytes::from_static(body.as_bytes()),
+            }
+        }
     }
 }

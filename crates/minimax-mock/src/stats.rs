@@ -19,12 +19,13 @@ pub struct Stats {
 pub struct EndpointStats {
     /// Requests received.
     pub requests: u64,
-    /// Outcomes: `"0"` for success, a code (`"1002"`), or a fault (`"reset"`, `"html_502"`, …).
+    /// Outcomes by their `minimax_errors::Seen` label: `"success"`, a code (`"1002"`), or a
+    /// fault (`"reset"`, `"truncate"`, `"html_502"`).
     pub outcomes: BTreeMap<String, u64>,
 }
 
 impl Stats {
-    /// How many answers on `endpoint` had `outcome` (`"0"`, `"1002"`, `"reset"`).
+    /// How many answers on `endpoint` had `outcome` (`"success"`, `"1002"`, `"reset"`).
     pub fn count(&self, endpoint: &str, outcome: &str) -> u64 {
         self.endpoints
             .get(endpoint)

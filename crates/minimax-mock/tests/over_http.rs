@@ -648,7 +648,7 @@ mod faults {
             .unwrap();
         assert_eq!(stats["endpoints"]["t2a"]["requests"], 4);
         assert_eq!(stats["endpoints"]["t2a"]["outcomes"]["1002"], 2);
-        assert_eq!(stats["endpoints"]["t2a"]["outcomes"]["0"], 2);
+        assert_eq!(stats["endpoints"]["t2a"]["outcomes"]["success"], 2);
         let reset = reqwest::Client::new()
             .post(format!("{}/__mock/reset", server.url()))
             .send()

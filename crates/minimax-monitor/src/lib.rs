@@ -540,21 +540,15 @@ impl Monitor {
                     text(info.solution.zh, info.solution.en),
                 )
             }
-            (None, Some(Seen::Malformed), _) => (
-                text(
-                    "无法解析的响应（网关错误页、截断等）",
-                    "unreadable answers (gateway pages, cut-off bodies)",
-                ),
+            (None, Some(seen @ Seen::Malformed), _) => (
+                text(seen.meaning(Lang::Zh), seen.meaning(Lang::En)),
                 text(
                     "已自动重试；持续出现时请检查网络与 MiniMax 服务状态",
                     "retried automatically; if it persists, check the network path and MiniMax's status",
                 ),
             ),
-            (None, Some(Seen::Transport), _) => (
-                text(
-                    "网络故障（连接失败、超时、连接中断）",
-                    "transport failures (connect errors, timeouts, lost connections)",
-                ),
+            (None, Some(seen @ Seen::Transport), _) => (
+                text(seen.meaning(Lang::Zh), seen.meaning(Lang::En)),
                 text(
                     "已自动重试；持续出现时请检查网络、代理和 base URL",
                     "retried automatically; if it persists, check the network, proxies and the base URL",

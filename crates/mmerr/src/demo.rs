@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use minimax_errors::policy::DelayStrategy;
 use minimax_errors::validate::{ChatRequest, T2aRequest, VoiceCloneRequest};
-use minimax_errors::{Endpoint, ErrorCode, Lang, LimitGroup};
+use minimax_errors::{Endpoint, ErrorCode, Lang, LimitGroup, Seen};
 use minimax_guard::{ApiKey, GuardError, MiniMaxClient, RetryConfig};
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
 use serde::Serialize;
@@ -277,7 +277,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
         let errors: BTreeMap<String, u64> = endpoint
             .outcomes
             .iter()
-            .filter(|(o, _)| *o != "0")
+            .filter(|(o, _)| o.parse::<Seen>() != Ok(Seen::Success))
             .map(|(o, n)| (o.clone(), *n))
             .collect();
         if !errors.is_empty() {
@@ -396,7 +396,10 @@ fn print_summary(s: &Summary, lang: Lang, out: &mut impl Write) -> anyhow::Resul
                 (info.message.get(lang).to_string(), handling.to_string())
             }
             Err(_) => (
-                fault_meaning(outcome, lang).to_string(),
+                outcome
+                    .parse::<Seen>()
+                    .map_or("", |seen| seen.meaning(lang))
+                    .to_string(),
                 if zh { "重试" } else { "retried" }.to_string(),
             ),
         };
@@ -483,17 +486,4 @@ fn ended_label(ended: &str, lang: Lang) -> &str {
         other => (other, other),
     };
     if lang == Lang::Zh { zh } else { en }
-}
-
-fn fault_meaning(fault: &str, lang: Lang) -> &'static str {
-    match (fault, lang) {
-        ("html_502", Lang::En) => "gateway error page (HTTP 502)",
-        ("html_502", Lang::Zh) => "网关错误页（HTTP 502）",
-        ("truncate", Lang::En) => "answer cut off",
-        ("truncate", Lang::Zh) => "响应被截断",
-        ("reset", Lang::En) => "connection dropped",
-        ("reset", Lang::Zh) => "连接中断",
-        (_, Lang::En) => "fault",
-        (_, Lang::Zh) => "故障",
-    }
 }

@@ -5,7 +5,7 @@ use crate::cli::ReportArgs;
 use crate::style;
 use anyhow::{Context, bail};
 use comfy_table::{Table, presets};
-use minimax_errors::{ErrorCode, Lang};
+use minimax_errors::{Lang, Seen};
 use minimax_monitor::report::{LogReport, MAX_MINUTES, TimeRange, parse_timestamp};
 use minimax_monitor::timestamp;
 use std::fmt::Write as _;
@@ -88,8 +88,8 @@ fn code_rows(report: &LogReport, lang: Lang) -> Vec<[String; 7]> {
     rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
     rows.into_iter()
         .map(|(outcome, stats)| {
-            let meaning = match outcome.parse::<i64>() {
-                Ok(code) => ErrorCode::new(code).info().message.get(lang).to_string(),
+            let meaning = match outcome.parse::<Seen>() {
+                Ok(seen) => seen.meaning(lang).to_string(),
                 Err(_) => outcome_meaning(outcome, lang).to_string(),
             };
             [
@@ -105,12 +105,9 @@ fn code_rows(report: &LogReport, lang: Lang) -> Vec<[String; 7]> {
         .collect()
 }
 
+/// The meaning of the report's own rows, which are not outcomes.
 fn outcome_meaning(outcome: &str, lang: Lang) -> &'static str {
     match (outcome, lang) {
-        ("malformed", Lang::En) => "unreadable answer",
-        ("malformed", Lang::Zh) => "无法解析的响应",
-        ("transport", Lang::En) => "transport failure",
-        ("transport", Lang::Zh) => "网络故障",
         ("other", Lang::En) => "other codes (beyond the tracking limit)",
         ("other", Lang::Zh) => "其他错误码（超出统计上限）",
         (_, Lang::En) => "unknown",

@@ -285,7 +285,7 @@ pub(crate) fn judge(fields: &Fields<'_>, status: u16) -> Verdict {
             "a JSON body with no answer in it: no base_resp, no error and no data".to_string(),
         );
     }
-    match code_for_status(status) {
+    match crate::wire::code_for_status(status) {
         Some(code) => Verdict::Error {
             code,
             message: String::new(),
@@ -317,13 +317,13 @@ fn judge_envelope(envelope: Option<&Value>, status: u16) -> Verdict {
     };
     // The number in the message is the MiniMax code when the catalog knows it; an unknown one
     // (often an HTTP status, "… (2064) (529)") gives way to what `error.type` says.
-    let from_type = error_type.as_deref().and_then(code_for_type);
+    let from_type = error_type.as_deref().and_then(crate::wire::code_for_type);
     let from_message = code_in_message(&message).or(code_field).map(ErrorCode::new);
     let found = match (from_message, from_type) {
         (Some(code), Some(typed)) if !code.is_known() => Some((typed, CodeOrigin::ErrorType)),
         (Some(code), _) => Some((code, CodeOrigin::Message)),
         (None, Some(typed)) => Some((typed, CodeOrigin::ErrorType)),
-        (None, None) => code_for_status(status).map(|c| (c, CodeOrigin::HttpStatus)),
+        (None, None) => crate::wire::code_for_status(status).map(|c| (c, CodeOrigin::HttpStatus)),
     };
     match found {
         Some((code, origin)) => Verdict::Error {
@@ -366,31 +366,6 @@ fn code_in_message(message: &str) -> Option<i64> {
         .copied()
         .find(|n| ErrorCode::new(*n).is_known())
         .or_else(|| numbers.first().copied())
-}
-
-/// The code an official compatible `error.type` stands for when the message carries none.
-fn code_for_type(error_type: &str) -> Option<ErrorCode> {
-    Some(match error_type {
-        "authorized_error" | "authentication_error" => ErrorCode::UNAUTHORIZED,
-        "bad_request_error" | "invalid_request_error" => ErrorCode::INVALID_PARAMS,
-        "rate_limit_error" => ErrorCode::RATE_LIMIT,
-        "insufficient_balance_error" => ErrorCode::INSUFFICIENT_BALANCE,
-        "overloaded_error" => ErrorCode::SERVER_OVERLOADED,
-        "server_error" | "api_error" => ErrorCode::UNKNOWN_ERROR,
-        _ => return None,
-    })
-}
-
-/// The code an HTTP status stands for when the body names none; only statuses whose meaning is
-/// unambiguous (a 502 from a gateway says nothing about MiniMax codes).
-fn code_for_status(status: u16) -> Option<ErrorCode> {
-    Some(match status {
-        401 => ErrorCode::UNAUTHORIZED,
-        402 => ErrorCode::INSUFFICIENT_BALANCE,
-        429 => ErrorCode::RATE_LIMIT,
-        529 => ErrorCode::SERVER_OVERLOADED,
-        _ => return None,
-    })
 }
 
 /// The trace id a body carries: `trace_id` (T2A), `request_id` (compatible), `id` (chat, image).
