@@ -3,7 +3,7 @@
 //! Each row gives the code's messages and solutions in Chinese and English, its category, its
 //! retry policy, its log level, where it is documented, and any structured requirement. The
 //! table is the only place a code's meaning lives; the [`ErrorCode`] constants are generated from
-//! it. Chinese wording follows the seed's table for the seed's 23 codes; English wording follows
+//! it. Chinese wording follows the original table for the original table.s 23 codes; English wording follows
 //! MiniMax's official English table. Codes whose meaning depends on the endpoint have extra rows
 //! in [`endpoint_meanings`].
 //!
@@ -25,12 +25,12 @@ use crate::lang::{Lang, Text};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// How a retryable code is retried (the seed's `retry_config`).
+/// How a retryable code is retried (the original sketch.s `retry_config`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct RetryConfig {
+pub struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,
-    /// Growth factor of the delay between retries (the seed's `backoff`).
+    /// Growth factor of the delay between retries (the original sketch.s `backoff`).
     pub backoff: f64,
 }
 
@@ -67,8 +67,8 @@ impl fmt::Display for LogLevel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
-    /// The seed document's error table.
-    Seed,
+    /// The original error table this project started from.
+    Original,
     /// MiniMax's official documentation (platform.minimax.io / platform.minimaxi.com).
     Official,
     /// Seen in live responses recorded by public client code; not documented.
@@ -81,7 +81,7 @@ impl Source {
     /// The lower-case name (`official`).
     pub const fn as_str(self) -> &'static str {
         match self {
-            Source::Seed => "seed",
+            Source::Original => "original",
             Source::Official => "official",
             Source::Observed => "observed",
             Source::Unlisted => "unlisted",
@@ -113,6 +113,17 @@ pub enum Requirement {
 }
 
 impl Requirement {
+    /// Whether `value` (a duration in seconds, or a ratio) meets the requirement.
+    pub fn admits(&self, value: f64) -> bool {
+        match *self {
+            Requirement::DurationBetween { min_secs, max_secs } => {
+                (min_secs..=max_secs).contains(&value)
+            }
+            Requirement::DurationBelow { max_secs } => value < max_secs,
+            Requirement::MaxInvisibleRatio { ratio } => value <= ratio,
+        }
+    }
+
     /// The requirement in words.
     pub fn describe(&self, lang: Lang) -> String {
         match (*self, lang) {
@@ -180,16 +191,16 @@ pub struct CodeInfo {
     /// What kind of failure it is.
     pub category: Category,
     /// How it is retried; `None` means a retry cannot help.
-    pub retry: Option<RetryConfig>,
+    pub retry: Option<RetryPolicy>,
     /// The level at which it is logged.
     pub log_level: LogLevel,
     /// Where the facts come from.
     pub source: Source,
     /// A measurable requirement for avoiding it.
     pub requirement: Option<Requirement>,
-    /// The seed's extra `action` (1008: top up).
+    /// The original sketch.s extra `action` (1008: top up).
     pub action: Option<Text>,
-    /// The seed's extra `suggestion` (1026: avoid sensitive words).
+    /// The original sketch.s extra `suggestion` (1026: avoid sensitive words).
     pub suggestion: Option<Text>,
     /// The endpoints this meaning is specific to; empty for the default meaning.
     pub endpoints: &'static [Endpoint],
@@ -214,7 +225,7 @@ const BASE: CodeInfo = CodeInfo {
     category: Category::Unknown,
     retry: None,
     log_level: LogLevel::Error,
-    source: Source::Seed,
+    source: Source::Original,
     requirement: None,
     action: None,
     suggestion: None,
@@ -226,8 +237,8 @@ const fn text(zh: &'static str, en: &'static str) -> Text {
     Text { zh, en }
 }
 
-const fn retry(max_retries: u32, backoff: f64) -> Option<RetryConfig> {
-    Some(RetryConfig {
+const fn retry(max_retries: u32, backoff: f64) -> Option<RetryPolicy> {
+    Some(RetryPolicy {
         max_retries,
         backoff,
     })
@@ -257,7 +268,7 @@ macro_rules! catalog {
 }
 
 catalog! {
-    /// 1000: unknown or default system error. Seed table; official "unknown error". Retry
+    /// 1000: unknown or default system error. Original table; official "unknown error". Retry
     /// config from the seed (3 retries, backoff 1.5).
     1000 UNKNOWN_ERROR {
         message: text("未知错误/系统默认错误", "unknown error"),
@@ -265,7 +276,7 @@ catalog! {
         category: Category::Transient,
         retry: retry(3, 1.5),
     }
-    /// 1001: request timeout. Seed table; official "request timeout". Seed config (3, 2.0).
+    /// 1001: request timeout. Original table; official "request timeout". Original config (3, 2.0).
     1001 TIMEOUT {
         message: text("请求超时", "request timeout"),
         solution: text("请稍后再试", "Retry later."),
@@ -273,7 +284,7 @@ catalog! {
         retry: retry(3, 2.0),
         log_level: LogLevel::Warn,
     }
-    /// 1002: requests per minute (RPM) limit. Seed table; official "rate limit". Seed config (5, 2.0).
+    /// 1002: requests per minute (RPM) limit. Original table; official "rate limit". Original config (5, 2.0).
     1002 RATE_LIMIT {
         message: text("请求频率超限", "rate limit"),
         solution: text("请稍后再试", "Retry later, at a lower request rate."),
@@ -281,13 +292,13 @@ catalog! {
         retry: retry(5, 2.0),
         log_level: LogLevel::Warn,
     }
-    /// 1004: not authorized, token does not match the group, or cookie missing. Seed table; official.
+    /// 1004: not authorized, token does not match the group, or cookie missing. Original table; official.
     1004 UNAUTHORIZED {
         message: text("未授权/Token不匹配/Cookie缺失", "not authorized / token not match group / cookie is missing"),
         solution: text("请检查API Key", "Check the API key (and that it belongs to this group and region)."),
         category: Category::Auth,
     }
-    /// 1008: insufficient balance. Seed table (with the `action` extra); official.
+    /// 1008: insufficient balance. Original table (with the `action` extra); official.
     1008 INSUFFICIENT_BALANCE {
         message: text("余额不足", "insufficient balance"),
         solution: text("请检查您的账户余额", "Check your account balance."),
@@ -302,14 +313,14 @@ catalog! {
         retry: retry(3, 2.0),
         source: Source::Official,
     }
-    /// 1024: internal error. Seed table ("retry later"; the seed's mapper lacks it); official.
+    /// 1024: internal error. Original table ("retry later"; the seed's mapper lacks it); official.
     1024 INTERNAL_ERROR {
         message: text("内部错误", "internal error"),
         solution: text("请稍后再试", "Retry later."),
         category: Category::Transient,
         retry: retry(3, 2.0),
     }
-    /// 1026: input flagged as sensitive. Seed table (with the `suggestion` extra); official.
+    /// 1026: input flagged as sensitive. Original table (with the `suggestion` extra); official.
     1026 INPUT_SENSITIVE {
         message: text("输入内容涉敏", "input sensitive"),
         solution: text("请调整输入内容", "Change the input."),
@@ -317,7 +328,7 @@ catalog! {
         log_level: LogLevel::Warn,
         suggestion: Some(text("尝试调整输入内容，避免敏感词汇", "Rephrase the input to avoid sensitive words.")),
     }
-    /// 1027: output flagged as sensitive. Seed table; official. On video query: the generated
+    /// 1027: output flagged as sensitive. Original table; official. On video query: the generated
     /// video was flagged (see [`endpoint_meanings`]).
     1027 OUTPUT_SENSITIVE {
         message: text("输出内容涉敏", "output sensitive"),
@@ -326,14 +337,14 @@ catalog! {
         log_level: LogLevel::Warn,
         endpoint_dependent: true,
     }
-    /// 1033: system error or downstream service error. Seed table ("retry later"); official.
+    /// 1033: system error or downstream service error. Original table ("retry later"); official.
     1033 SYSTEM_ERROR {
         message: text("系统错误/下游服务错误", "system error / downstream service failure"),
         solution: text("请稍后再试", "Retry later."),
         category: Category::Transient,
         retry: retry(3, 2.0),
     }
-    /// 1039: token limit. Seed table; official. On chat a request error (fix `max_tokens`); on
+    /// 1039: token limit. Original table; official. On chat a request error (fix `max_tokens`); on
     /// T2A and file retrieval the TPM throttle (see [`endpoint_meanings`]), which takes the seed's
     /// retry config (2, 1.0).
     1039 TOKEN_LIMIT {
@@ -343,7 +354,7 @@ catalog! {
         log_level: LogLevel::Warn,
         endpoint_dependent: true,
     }
-    /// 1041: connection limit. Seed table ("contact us"); official says to contact support if it
+    /// 1041: connection limit. Original table ("contact us"); official says to contact support if it
     /// persists, so a short paced retry is worth it.
     1041 CONNECTION_LIMIT {
         message: text("连接数限制", "connection limit"),
@@ -352,32 +363,32 @@ catalog! {
         retry: retry(2, 2.0),
         log_level: LogLevel::Warn,
     }
-    /// 1042: invisible or illegal characters above 10 % of the text. Seed table; official.
+    /// 1042: invisible or illegal characters above 10 % of the text. Original table; official.
     1042 INVISIBLE_CHARACTERS {
         message: text("不可见字符比例超限/非法字符超过10%", "invisible character ratio limit"),
         solution: text("请检查输入内容，是否包含不可见字符或非法字符", "Remove invisible or illegal characters from the text."),
         category: Category::InvalidRequest,
         requirement: Some(Requirement::MaxInvisibleRatio { ratio: 0.10 }),
     }
-    /// 1043: ASR similarity check failed (voice clone `text_validation`). Seed table; official.
+    /// 1043: ASR similarity check failed (voice clone `text_validation`). Original table; official.
     1043 ASR_SIMILARITY_FAILED {
         message: text("ASR相似度检查失败", "ASR similarity check failed"),
         solution: text("请检查file_id与text_validation匹配度", "Make text_validation match what is spoken in the file_id audio."),
         category: Category::InvalidRequest,
     }
-    /// 1044: clone prompt similarity check failed. Seed table; official.
+    /// 1044: clone prompt similarity check failed. Original table; official.
     1044 CLONE_PROMPT_SIMILARITY_FAILED {
         message: text("克隆提示词相似度检查失败", "clone prompt similarity check failed"),
         solution: text("请检查克隆提示音频和提示词", "Make prompt_text match what is spoken in prompt_audio."),
         category: Category::InvalidRequest,
     }
-    /// 2013: invalid parameters. Seed table; official.
+    /// 2013: invalid parameters. Original table; official.
     2013 INVALID_PARAMS {
         message: text("参数错误", "invalid params"),
         solution: text("请检查请求参数", "Check the request parameters."),
         category: Category::InvalidRequest,
     }
-    /// 2037: voice duration too short or too long (10 s to 5 min). Seed table (with the
+    /// 2037: voice duration too short or too long (10 s to 5 min). Original table (with the
     /// `requirements` extra); official.
     2037 VOICE_DURATION {
         message: text("语音时长不符合要求(太长或太短)", "voice duration too short / too long"),
@@ -385,25 +396,25 @@ catalog! {
         category: Category::InvalidRequest,
         requirement: Some(Requirement::DurationBetween { min_secs: 10.0, max_secs: 300.0 }),
     }
-    /// 2038: voice cloning disabled for this user (identity verification missing). Seed table; official.
+    /// 2038: voice cloning disabled for this user (identity verification missing). Original table; official.
     2038 VOICE_CLONE_DISABLED {
         message: text("用户语音克隆功能被禁用", "voice cloning disabled for this user"),
         solution: text("使用语音克隆功能需要完成账户身份认证，请根据您的使用需求在账户系管理》账户信息中进行个人或企业认证", "Complete identity verification (personal or business) under Account Management > Account Info."),
         category: Category::Permission,
     }
-    /// 2039: duplicate voice_id. Seed table; official.
+    /// 2039: duplicate voice_id. Original table; official.
     2039 DUPLICATE_VOICE_ID {
         message: text("语音克隆voice_id重复", "duplicate voice_id"),
         solution: text("请修改voice_id，确保未和已有voice_id重复", "Choose a voice_id that is not already in use."),
         category: Category::Conflict,
     }
-    /// 2042: no access to this voice_id. Seed table; official.
+    /// 2042: no access to this voice_id. Original table; official.
     2042 VOICE_ACCESS_DENIED {
         message: text("无权访问该voice_id", "no access to this voice_id"),
         solution: text("请确认是否为该voice_id创建者", "Use a voice_id created by this account."),
         category: Category::Permission,
     }
-    /// 2045: the request rate grew too fast. Seed table ("avoid sudden surges"); official.
+    /// 2045: the request rate grew too fast. Original table ("avoid sudden surges"); official.
     /// Waiting and ramping smoothly clears it, so it is retried, paced.
     2045 RATE_GROWTH_LIMIT {
         message: text("请求频率增长超限", "rate growth limit"),
@@ -412,14 +423,14 @@ catalog! {
         retry: retry(3, 2.0),
         log_level: LogLevel::Warn,
     }
-    /// 2048: prompt audio too long (must be under 8 s). Seed table; official.
+    /// 2048: prompt audio too long (must be under 8 s). Original table; official.
     2048 PROMPT_AUDIO_TOO_LONG {
         message: text("语音克隆提示音频太长", "prompt audio too long"),
         solution: text("请调整prompt_audio音频文件时长（＜8s）", "Use prompt_audio shorter than 8 seconds."),
         category: Category::InvalidRequest,
         requirement: Some(Requirement::DurationBelow { max_secs: 8.0 }),
     }
-    /// 2049: invalid API key. Seed table; official.
+    /// 2049: invalid API key. Original table; official.
     2049 INVALID_API_KEY {
         message: text("无效的API Key", "invalid API key"),
         solution: text("请检查API Key", "Check the API key (and that it belongs to this region's host)."),
@@ -458,7 +469,7 @@ catalog! {
         log_level: LogLevel::Warn,
         source: Source::Observed,
     }
-    /// 20132: invalid voice clone samples or voice_id. Seed table; official.
+    /// 20132: invalid voice clone samples or voice_id. Original table; official.
     20132 INVALID_VOICE_SAMPLE {
         message: text("语音克隆样本或voice_id参数错误", "invalid samples or voice_id"),
         solution: text("请检查Voice Cloning 接口下的 file_id 和 T2A v2，T2A Large v2 接口下的 voice_id 参数", "Check file_id on Voice Cloning and voice_id on T2A v2 / T2A Large v2."),
@@ -568,7 +579,7 @@ mod tests {
         );
         for code in SEED_CODES {
             let info = lookup(ErrorCode::new(code)).unwrap_or_else(|| panic!("{code} missing"));
-            assert_eq!(info.source, Source::Seed, "{code}");
+            assert_eq!(info.source, Source::Original, "{code}");
         }
         for code in [1013, 2056] {
             assert_eq!(

@@ -37,7 +37,7 @@ pub mod sse;
 pub mod validate;
 pub mod wire;
 
-pub use catalog::{CodeInfo, LogLevel, Requirement, RetryConfig, Source};
+pub use catalog::{CodeInfo, LogLevel, Requirement, RetryPolicy, Source};
 pub use category::{Category, UnknownCategory};
 pub use classify::{Outcome, classify};
 pub use code::{ErrorCode, InvalidErrorCode, Localized};

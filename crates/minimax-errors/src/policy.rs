@@ -21,7 +21,7 @@
 //! assert_eq!(delay, Some(Duration::from_secs(2)));
 //! ```
 
-use crate::catalog::{CodeInfo, RetryConfig};
+use crate::catalog::{CodeInfo, RetryPolicy};
 use crate::code::ErrorCode;
 use crate::endpoint::Endpoint;
 use std::time::Duration;
@@ -55,9 +55,10 @@ pub enum DelayStrategy {
         /// Longest delay.
         cap: Duration,
     },
-    /// The seed's formula, `backoff^attempt + U(0.1, 0.5)` seconds, capped.
-    Seed {
-        /// Longest delay (the seed has none, which can sleep for minutes; this does not).
+    /// `backoff^attempt + U(0.1, 0.5)` seconds, capped: the formula of the Python sketch this
+    /// project started from, kept for compatibility.
+    Exponential {
+        /// Longest delay (the sketch has none, which can sleep for minutes; this does not).
         cap: Duration,
     },
     /// Decorrelated jitter: `min(cap, U(base, 3 * previous))`, starting from `base`.
@@ -97,7 +98,7 @@ impl DelayStrategy {
     /// The delay for a retry under `config`, without checking whether retries are left.
     pub fn delay_for(
         &self,
-        config: &RetryConfig,
+        config: &RetryPolicy,
         attempt: u32,
         previous: Option<Duration>,
         rng: &mut impl RandomSource,
@@ -108,7 +109,9 @@ impl DelayStrategy {
             DelayStrategy::FullJitter { base, cap } => {
                 unit * (base.as_secs_f64() * growth).min(cap.as_secs_f64())
             }
-            DelayStrategy::Seed { cap } => (growth + 0.1 + 0.4 * unit).min(cap.as_secs_f64()),
+            DelayStrategy::Exponential { cap } => {
+                (growth + 0.1 + 0.4 * unit).min(cap.as_secs_f64())
+            }
             DelayStrategy::Decorrelated { base, cap } => {
                 let low = base.as_secs_f64();
                 let high = (previous.map_or(low, |p| p.as_secs_f64()) * 3.0).max(low);
@@ -180,7 +183,7 @@ mod tests {
 
     #[test]
     fn seed_formula_is_reproduced() {
-        let s = DelayStrategy::Seed {
+        let s = DelayStrategy::Exponential {
             cap: Duration::from_secs(60),
         };
         let info = ErrorCode::UNKNOWN_ERROR.info(); // backoff 1.5

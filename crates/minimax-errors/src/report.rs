@@ -1,7 +1,7 @@
 //! The handler report: what the seed's `handle_error` returns, as a serializable type, with the
 //! category, source, trace id and endpoint added.
 
-use crate::catalog::{LogLevel, Requirement, RetryConfig, Source};
+use crate::catalog::{LogLevel, Requirement, RetryPolicy, Source};
 use crate::category::Category;
 use crate::classify::ApiError;
 use crate::code::ErrorCode;
@@ -36,7 +36,7 @@ pub struct ErrorReport {
     /// Whether a retry can help.
     pub retry: bool,
     /// How it is retried, when it is.
-    pub retry_config: Option<RetryConfig>,
+    pub retry_config: Option<RetryPolicy>,
     /// Caller-supplied context, with secrets scrubbed.
     pub context: Map<String, Value>,
     /// The seed's extra for 1008: what to do about the balance.

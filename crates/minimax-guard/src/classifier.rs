@@ -6,12 +6,12 @@
 use crate::error::Cause;
 use crate::hints::ServerHints;
 use crate::pacer::Throttle;
-use minimax_errors::{Category, Endpoint, ErrorCode, RetryConfig as CodeRetry};
+use minimax_errors::{Category, Endpoint, ErrorCode, RetryPolicy};
 use std::fmt;
 use std::time::Duration;
 
 /// How transport failures and unreadable answers are retried (as a timeout, 1001, is).
-pub const TRANSIENT: CodeRetry = CodeRetry {
+pub const TRANSIENT: RetryPolicy = RetryPolicy {
     max_retries: 3,
     backoff: 2.0,
 };
@@ -20,9 +20,9 @@ pub const TRANSIENT: CodeRetry = CodeRetry {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RetryKind {
     /// A passing fault: retried with backoff, within the attempts and the budget.
-    Transient(CodeRetry),
+    Transient(RetryPolicy),
     /// The account's limit: paced, no attempt limit but the deadline, no cost to the budget.
-    Throttling(Throttle, CodeRetry),
+    Throttling(Throttle, RetryPolicy),
 }
 
 /// What a classifier says about a failed attempt.

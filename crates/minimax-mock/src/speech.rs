@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
 use minimax_errors::ErrorCode;
-use minimax_errors::validate::audio::AudioPurpose;
+use minimax_errors::validate::audio::{AudioFacts, AudioPurpose, validate_audio};
 use minimax_errors::validate::{Api, T2aRequest, VoiceCloneRequest};
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -113,6 +113,17 @@ pub(crate) fn t2a(ctx: &Ctx<'_>, body: Value) -> Result<Response, Failure> {
     ))
 }
 
+/// An uploaded file checked for `purpose` as validation checks it: the first violation's code.
+fn audio_rules(facts: Option<&AudioFacts>, purpose: AudioPurpose) -> Result<(), Failure> {
+    let Some(facts) = facts else {
+        return Ok(());
+    };
+    match validate_audio(facts, purpose).errors().next() {
+        Some(violation) => Err(Failure::with(violation.code, violation.message_en.clone())),
+        None => Ok(()),
+    }
+}
+
 /// Deterministic bytes standing in for audio.
 fn fake_audio(chars: usize) -> Vec<u8> {
     (0..chars * AUDIO_BYTES_PER_CHAR)
@@ -130,24 +141,12 @@ pub(crate) fn clone_voice(ctx: &Ctx<'_>, body: Value) -> Result<Response, Failur
     if !allowed {
         return Err(Failure::code(ErrorCode::VOICE_CLONE_DISABLED));
     }
+    // The same rules as `mmerr validate audio`, from the catalog's requirements.
     let source = uploaded(ctx, request.file_id.as_ref(), AudioPurpose::VoiceClone)?;
-    if let Some(secs) = source
-        .and_then(|f| f.duration_secs)
-        .filter(|s| !(10.0..=300.0).contains(s))
-    {
-        return Err(Failure::with(
-            ErrorCode::VOICE_DURATION,
-            format!("voice duration too short or too long: {secs:.2}s"),
-        ));
-    }
+    audio_rules(source.as_ref(), AudioPurpose::VoiceClone)?;
     if let Some(prompt) = &request.clone_prompt {
         let audio = uploaded(ctx, prompt.prompt_audio.as_ref(), AudioPurpose::PromptAudio)?;
-        if let Some(secs) = audio.and_then(|f| f.duration_secs).filter(|s| *s >= 8.0) {
-            return Err(Failure::with(
-                ErrorCode::PROMPT_AUDIO_TOO_LONG,
-                format!("prompt audio too long: {secs:.2}s"),
-            ));
-        }
+        audio_rules(audio.as_ref(), AudioPurpose::PromptAudio)?;
     }
     if let Some(text) = &request.text {
         check_sensitive(
@@ -179,7 +178,7 @@ fn uploaded(
     ctx: &Ctx<'_>,
     file_id: Option<&Value>,
     purpose: AudioPurpose,
-) -> Result<Option<minimax_errors::validate::audio::AudioFacts>, Failure> {
+) -> Result<Option<AudioFacts>, Failure> {
     let id = file_id.and_then(|v| {
         v.as_u64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))

@@ -5,7 +5,9 @@
 use super::check::Checker;
 use super::rules::MAX_AUDIO_BYTES;
 use super::{Target, Validation};
+use crate::catalog::Requirement;
 use crate::code::ErrorCode;
+use crate::lang::Lang;
 use serde::Serialize;
 use serde_json::json;
 use std::fmt;
@@ -146,27 +148,49 @@ pub fn validate_audio(facts: &AudioFacts, purpose: AudioPurpose) -> Validation {
     c.finish()
 }
 
-fn check_duration(c: &mut Checker, purpose: AudioPurpose, secs: f64) {
-    let shown = (secs * 100.0).round() / 100.0;
+/// The code a purpose's duration rule answers with; the rule itself is the catalog's
+/// requirement for that code (one owner: validation and the mock both read it there).
+fn duration_code(purpose: AudioPurpose) -> ErrorCode {
     match purpose {
-        AudioPurpose::VoiceClone if !(10.0..=300.0).contains(&secs) => c.push(
-            "duration",
-            json!(secs),
-            "duration[10,300]".to_string(),
-            ErrorCode::VOICE_DURATION,
-            format!("语音克隆源音频时长 {shown} 秒，须在 10 秒到 5 分钟之间"),
-            format!("voice clone source audio is {shown} s long; it must be 10 s to 5 min"),
-        ),
-        AudioPurpose::PromptAudio if secs >= 8.0 => c.push(
-            "duration",
-            json!(secs),
-            "duration<8".to_string(),
-            ErrorCode::PROMPT_AUDIO_TOO_LONG,
-            format!("提示音频时长 {shown} 秒，须小于 8 秒"),
-            format!("prompt audio is {shown} s long; it must be shorter than 8 s"),
-        ),
-        _ => {}
+        AudioPurpose::VoiceClone => ErrorCode::VOICE_DURATION,
+        AudioPurpose::PromptAudio => ErrorCode::PROMPT_AUDIO_TOO_LONG,
     }
+}
+
+fn check_duration(c: &mut Checker, purpose: AudioPurpose, secs: f64) {
+    let code = duration_code(purpose);
+    let Some(requirement) = code.info().requirement else {
+        return;
+    };
+    if requirement.admits(secs) {
+        return;
+    }
+    let shown = (secs * 100.0).round() / 100.0;
+    let rule = match requirement {
+        Requirement::DurationBetween { min_secs, max_secs } => {
+            format!("duration[{min_secs},{max_secs}]")
+        }
+        Requirement::DurationBelow { max_secs } => format!("duration<{max_secs}"),
+        Requirement::MaxInvisibleRatio { .. } => return,
+    };
+    let (what_zh, what_en) = match purpose {
+        AudioPurpose::VoiceClone => ("语音克隆源音频", "voice clone source audio"),
+        AudioPurpose::PromptAudio => ("提示音频", "prompt audio"),
+    };
+    c.push(
+        "duration",
+        json!(secs),
+        rule,
+        code,
+        format!(
+            "{what_zh}时长 {shown} 秒，不符合要求：{}",
+            requirement.describe(Lang::Zh)
+        ),
+        format!(
+            "{what_en} is {shown} s long; required: {}",
+            requirement.describe(Lang::En)
+        ),
+    );
 }
 
 #[cfg(test)]

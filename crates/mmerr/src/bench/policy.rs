@@ -16,9 +16,9 @@ use tokio::time::{Duration, Instant, sleep};
 pub enum Policy {
     /// One call, no retry.
     NoRetry,
-    /// The seed's `safe_api_call`: 3 retries of the codes its table marks retryable,
+    /// The original Python sketch's `safe_api_call`: 3 retries of the codes its table marks retryable,
     /// `backoff^attempt + U(0.1, 0.5)` seconds apart.
-    Seed,
+    Sketch,
     /// The OpenAI Python SDK's defaults on the compatible endpoint: 2 retries of 408, 409, 429
     /// and 5xx, 0.5 s doubling to 8 s with up to 25 % jitter, `retry-after` honoured.
     Openai,
@@ -35,7 +35,7 @@ impl Policy {
     /// Every policy, in the table's order.
     pub const ALL: [Policy; 6] = [
         Policy::NoRetry,
-        Policy::Seed,
+        Policy::Sketch,
         Policy::Openai,
         Policy::AwsStandard,
         Policy::AwsAdaptive,
@@ -46,7 +46,7 @@ impl Policy {
     pub fn name(self) -> &'static str {
         match self {
             Policy::NoRetry => "no retries",
-            Policy::Seed => "seed wrapper",
+            Policy::Sketch => "python sketch",
             Policy::Openai => "openai sdk",
             Policy::AwsStandard => "aws standard",
             Policy::AwsAdaptive => "aws adaptive",
@@ -125,7 +125,7 @@ impl Client {
             Policy::NoRetry => Done {
                 ok: matches!(self.attempt(upstream, request).await, Some(Seen::Ok)),
             },
-            Policy::Seed => self.seed(upstream, request).await,
+            Policy::Sketch => self.sketch(upstream, request).await,
             Policy::Openai => self.openai(upstream, request).await,
             Policy::AwsStandard | Policy::AwsAdaptive => self.aws(upstream, request).await,
             Policy::Guard => {
@@ -141,7 +141,7 @@ impl Client {
         Some(seen(&answer, self.endpoint))
     }
 
-    async fn seed(&self, upstream: &Upstream, request: Request) -> Done {
+    async fn sketch(&self, upstream: &Upstream, request: Request) -> Done {
         const MAX_RETRIES: u32 = 3;
         for attempt in 0..=MAX_RETRIES {
             let backoff = match self.attempt(upstream, request).await {
