@@ -104,6 +104,8 @@ impl fmt::Display for Category {
 )]
 pub struct UnknownCategory(pub String);
 
+deserialize_from_str!(Category);
+
 impl FromStr for Category {
     type Err = UnknownCategory;
 

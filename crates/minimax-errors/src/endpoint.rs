@@ -171,6 +171,8 @@ impl fmt::Display for Endpoint {
 )]
 pub struct UnknownEndpoint(pub String);
 
+deserialize_from_str!(Endpoint);
+
 impl FromStr for Endpoint {
     type Err = UnknownEndpoint;
 

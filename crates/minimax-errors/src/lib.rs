@@ -22,6 +22,18 @@
 
 #![warn(missing_docs)]
 
+/// `Deserialize` for a type read from its name with `FromStr` (categories, endpoints, …).
+macro_rules! deserialize_from_str {
+    ($ty:ty) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod catalog;
 mod category;
 pub mod classify;

@@ -39,7 +39,7 @@ mod store;
 
 pub use errorlog::{ErrorLog, ErrorLogConfig};
 pub use minimax_guard::observer::{Event, Observer, Seen};
-pub use rules::{Alert, AlertRule, AlertStatus, AlertText};
+pub use rules::{Alert, AlertRule, AlertStatus, AlertText, Watch};
 
 use minimax_errors::{CodeInfo, Endpoint, ErrorCode, Lang, LimitGroup};
 use outcome::{OTHER_CODE, OUTCOMES, at};
@@ -526,15 +526,19 @@ impl Monitor {
             _ => None,
         };
         let single = slot.and_then(at);
-        let code = rule.code.or(match single {
-            Some(Seen::Code(code)) => Some(code.as_i64()),
+        let code = match (rule.watch, single) {
+            (Watch::Code(code), _) | (_, Some(Seen::Code(code))) => Some(code),
             _ => None,
-        });
+        };
+        let category = match rule.watch {
+            Watch::Category(category) => Some(category),
+            _ => None,
+        };
         // The slot's own row: the endpoint-specific meaning where the slot is one.
         let slot_info = slot.and_then(outcome::info_at);
-        let (meaning, solution) = match (code, single, &rule.category) {
+        let (meaning, solution) = match (code, single, category) {
             (Some(code), _, _) => {
-                let info = slot_info.unwrap_or_else(|| ErrorCode::new(code).info());
+                let info = slot_info.unwrap_or_else(|| code.info());
                 (
                     text(info.message.zh, info.message.en),
                     text(info.solution.zh, info.solution.en),
@@ -556,10 +560,7 @@ impl Monitor {
             ),
             (None, _, Some(category)) => {
                 // The codes actually seen, each with what it means and what to do about it.
-                let parsed = category.parse::<minimax_errors::Category>().ok();
-                let (zh, en) = parsed.map_or((category.as_str(), category.as_str()), |c| {
-                    (c.label().zh, c.label().en)
-                });
+                let (zh, en) = (category.label().zh, category.label().en);
                 let seen_codes: Vec<(String, CodeInfo, u64)> = seen
                     .iter()
                     .filter_map(|&(slot, n)| {
@@ -610,9 +611,9 @@ impl Monitor {
         }
         samples.sort_by_key(|s| std::cmp::Reverse(s.0));
         samples.dedup_by(|a, b| a.1 == b.1);
-        let target = match (code, &rule.category) {
-            (Some(code), _) => code.to_string(),
-            (None, Some(category)) => category.clone(),
+        let target = match (code, category) {
+            (Some(code), _) => code.as_i64().to_string(),
+            (None, Some(category)) => category.to_string(),
             _ => "any".to_string(),
         };
         Alert {
@@ -620,8 +621,8 @@ impl Monitor {
             incident: format!("{}:{target}", rule.name),
             status,
             severity: rule.severity_for(slot),
-            code,
-            category: rule.category.clone(),
+            code: code.map(ErrorCode::as_i64),
+            category,
             meaning,
             solution,
             count: incident.peak,

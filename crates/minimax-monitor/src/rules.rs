@@ -8,21 +8,31 @@ use super::outcome::{OUTCOMES, Seen, at, category_at, info_at};
 use minimax_errors::{Category, ErrorCode, Lang, LogLevel, catalog};
 use serde::{Deserialize, Serialize};
 
-/// A rule as written in TOML.
+/// What a rule counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watch {
+    /// Each code on its own: one incident per code.
+    EachCode,
+    /// This code only.
+    Code(ErrorCode),
+    /// Every code of this category together (`throttling`, `auth`, …).
+    Category(Category),
+    /// Every error together.
+    AnyError,
+}
+
+/// A rule. In TOML it names at most one of `code`, `category` and `each_code = true`; none
+/// means any error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(try_from = "RuleToml", into = "RuleToml")]
 pub struct AlertRule {
     /// The rule's name, shown in alerts.
     pub name: String,
-    /// Watch this code only.
-    pub code: Option<i64>,
-    /// Watch every code of this category together (`throttling`, `auth`, …).
-    pub category: Option<String>,
-    /// Watch each code on its own (one incident per code).
-    pub each_code: bool,
+    /// What the rule counts.
+    pub watch: Watch,
     /// Alert when more than this many events fall within the window.
     pub threshold: u64,
-    /// The window, in seconds (up to an hour; above a minute it is counted by the minute).
+    /// The window, in seconds (1 to 3600; above a minute it is counted by the minute).
     pub window_secs: u64,
     /// An incident stays open at least this long after its alert, so an error that comes and
     /// goes does not alert again every window; once resolved, a new incident alerts at once.
@@ -34,13 +44,89 @@ pub struct AlertRule {
     pub severity: Option<LogLevel>,
 }
 
+/// A rule's TOML shape: the targets as separate keys, checked into a [`Watch`].
+#[derive(Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RuleToml {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<Category>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    each_code: bool,
+    threshold: u64,
+    window_secs: u64,
+    cooldown_secs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolve_after_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<LogLevel>,
+}
+
+impl Default for RuleToml {
+    fn default() -> RuleToml {
+        AlertRule::default().into()
+    }
+}
+
+impl TryFrom<RuleToml> for AlertRule {
+    type Error = String;
+
+    fn try_from(raw: RuleToml) -> Result<AlertRule, String> {
+        let watch = match (raw.code, raw.category, raw.each_code) {
+            (None, None, true) => Watch::EachCode,
+            (Some(code), None, false) => Watch::Code(ErrorCode::new(code)),
+            (None, Some(category), false) => Watch::Category(category),
+            (None, None, false) => Watch::AnyError,
+            _ => {
+                return Err(format!(
+                    "rule {}: give at most one of code, category and each_code",
+                    raw.name
+                ));
+            }
+        };
+        let rule = AlertRule {
+            name: raw.name,
+            watch,
+            threshold: raw.threshold,
+            window_secs: raw.window_secs,
+            cooldown_secs: raw.cooldown_secs,
+            resolve_after_secs: raw.resolve_after_secs,
+            severity: raw.severity,
+        };
+        rule.check()?;
+        Ok(rule)
+    }
+}
+
+impl From<AlertRule> for RuleToml {
+    fn from(rule: AlertRule) -> RuleToml {
+        let (code, category, each_code) = match rule.watch {
+            Watch::EachCode => (None, None, true),
+            Watch::Code(code) => (Some(code.as_i64()), None, false),
+            Watch::Category(category) => (None, Some(category), false),
+            Watch::AnyError => (None, None, false),
+        };
+        RuleToml {
+            name: rule.name,
+            code,
+            category,
+            each_code,
+            threshold: rule.threshold,
+            window_secs: rule.window_secs,
+            cooldown_secs: rule.cooldown_secs,
+            resolve_after_secs: rule.resolve_after_secs,
+            severity: rule.severity,
+        }
+    }
+}
+
 impl Default for AlertRule {
     fn default() -> AlertRule {
         AlertRule {
             name: "error-burst".to_string(),
-            code: None,
-            category: None,
-            each_code: false,
+            watch: Watch::AnyError,
             threshold: 10,
             window_secs: 60,
             cooldown_secs: 300,
@@ -54,39 +140,25 @@ impl AlertRule {
     /// The default rules: the seed's "more than 10 of a code", but per 60 s window and once per
     /// incident; and any account-level failure (auth, balance, quota) at once.
     pub fn defaults() -> Vec<AlertRule> {
-        let account = |name: &str, category: &str| AlertRule {
+        let account = |name: &str, category: Category| AlertRule {
             name: name.to_string(),
-            category: Some(category.to_string()),
+            watch: Watch::Category(category),
             threshold: 0,
             ..AlertRule::default()
         };
         vec![
             AlertRule {
-                each_code: true,
+                watch: Watch::EachCode,
                 ..AlertRule::default()
             },
-            account("auth-failure", "auth"),
-            account("balance-exhausted", "billing"),
-            account("quota-exhausted", "quota"),
+            account("auth-failure", Category::Auth),
+            account("balance-exhausted", Category::Billing),
+            account("quota-exhausted", Category::Quota),
         ]
     }
 
-    /// Checks the rule: a known category, a window within an hour, one target at most.
+    /// Checks the rule: a window within an hour.
     pub fn check(&self) -> Result<(), String> {
-        if let Some(category) = &self.category {
-            category
-                .parse::<Category>()
-                .map_err(|e| format!("rule {}: {e}", self.name))?;
-        }
-        let targets = usize::from(self.code.is_some())
-            + usize::from(self.category.is_some())
-            + usize::from(self.each_code);
-        if targets > 1 {
-            return Err(format!(
-                "rule {}: give at most one of code, category and each_code",
-                self.name
-            ));
-        }
         if self.window_secs == 0 || self.window_secs > 3600 {
             return Err(format!(
                 "rule {}: window_secs must be from 1 to 3600",
@@ -99,21 +171,22 @@ impl AlertRule {
     /// The groups of outcome indexes this rule watches, each its own incident.
     pub(crate) fn groups(&self) -> Vec<Vec<usize>> {
         let errors = (0..OUTCOMES).filter(|&i| at(i) != Some(Seen::Success));
-        if self.each_code {
-            return errors.map(|i| vec![i]).collect();
+        match self.watch {
+            Watch::EachCode => errors.map(|i| vec![i]).collect(),
+            Watch::Code(code) => vec![
+                errors
+                    .filter(|&i| at(i) == Some(Seen::Code(code)))
+                    .collect(),
+            ],
+            Watch::Category(category) => {
+                vec![
+                    errors
+                        .filter(|&i| category_at(i) == Some(category))
+                        .collect(),
+                ]
+            }
+            Watch::AnyError => vec![errors.collect()],
         }
-        let category = self
-            .category
-            .as_deref()
-            .and_then(|c| c.parse::<Category>().ok());
-        let wanted: Vec<usize> = errors
-            .filter(|&i| match (self.code, category) {
-                (Some(code), _) => at(i) == Some(Seen::Code(ErrorCode::new(code))),
-                (None, Some(category)) => category_at(i) == Some(category),
-                (None, None) => true,
-            })
-            .collect();
-        vec![wanted]
     }
 
     /// The severity of an alert about `slot` (one outcome) or about the rule's whole group.
@@ -121,14 +194,9 @@ impl AlertRule {
         if let Some(severity) = self.severity {
             return severity;
         }
-        match (
-            slot.and_then(info_at),
-            self.category
-                .as_deref()
-                .and_then(|c| c.parse::<Category>().ok()),
-        ) {
+        match (slot.and_then(info_at), self.watch) {
             (Some(info), _) => info.log_level,
-            (_, Some(category)) => catalog::entries()
+            (_, Watch::Category(category)) => catalog::entries()
                 .filter(|i| i.category == category)
                 .map(|i| i.log_level)
                 .max()
@@ -163,7 +231,7 @@ pub struct Alert {
     /// The code, when the incident is about one code.
     pub code: Option<i64>,
     /// The category, when the incident is about a category.
-    pub category: Option<String>,
+    pub category: Option<Category>,
     /// What it means, in both languages.
     pub meaning: AlertText,
     /// What to do, in both languages.
@@ -197,9 +265,9 @@ pub struct AlertText {
 impl Alert {
     /// The alert as a few lines of text, for chat webhooks, email and logs.
     pub fn text(&self, lang: Lang) -> String {
-        let what = match (self.code, &self.category) {
+        let what = match (self.code, self.category) {
             (Some(code), _) => code.to_string(),
-            (None, Some(category)) => category.clone(),
+            (None, Some(category)) => category.label_in(lang).to_string(),
             _ => "errors".to_string(),
         };
         // Times are counted to the second (windows up to a minute) or to the minute.
@@ -390,18 +458,18 @@ mod tests {
     #[test]
     fn groups_follow_the_target() {
         let code = AlertRule {
-            code: Some(1002),
+            watch: Watch::Code(ErrorCode::RATE_LIMIT),
             ..AlertRule::default()
         };
         assert_eq!(code.groups().len(), 1);
         assert_eq!(code.groups()[0].len(), 1);
         let each = AlertRule {
-            each_code: true,
+            watch: Watch::EachCode,
             ..AlertRule::default()
         };
         assert_eq!(each.groups().len(), OUTCOMES - 1);
         let throttling = AlertRule {
-            category: Some("throttling".into()),
+            watch: Watch::Category(Category::Throttling),
             ..AlertRule::default()
         };
         let seen: Vec<_> = throttling.groups()[0].iter().map(|&i| at(i)).collect();
@@ -409,26 +477,18 @@ mod tests {
         assert!(!seen.contains(&Some(Seen::Code(ErrorCode::INVALID_API_KEY))));
         assert_eq!(throttling.severity_for(None), LogLevel::Warn);
         let auth = AlertRule {
-            category: Some("auth".into()),
+            watch: Watch::Category(Category::Auth),
             ..AlertRule::default()
         };
         assert_eq!(auth.severity_for(None), LogLevel::Error);
-        assert!(
-            AlertRule {
-                category: Some("weather".into()),
-                ..AlertRule::default()
-            }
-            .check()
-            .is_err()
-        );
-        assert!(
-            AlertRule {
-                code: Some(1),
-                each_code: true,
-                ..AlertRule::default()
-            }
-            .check()
-            .is_err()
-        );
+        let read = |text: &str| toml::from_str::<AlertRule>(text);
+        assert!(read("name = \"w\"\ncategory = \"weather\"").is_err());
+        assert!(read("name = \"w\"\ncode = 1\neach_code = true").is_err());
+        assert!(read("name = \"w\"\nwindow_secs = 0").is_err());
+        let rule = read("name = \"t\"\ncategory = \"throttling\"\nthreshold = 3").unwrap();
+        assert_eq!(rule.watch, Watch::Category(Category::Throttling));
+        assert_eq!(rule.window_secs, 60);
+        let back = toml::to_string(&rule).unwrap();
+        assert_eq!(read(&back).unwrap(), rule);
     }
 }

@@ -270,7 +270,7 @@ async fn a_receiver_down_for_long_gets_the_latest_state_when_it_returns() {
         evaluate_every_ms: 20,
         rules: vec![minimax_monitor::AlertRule {
             name: "burst".into(),
-            each_code: true,
+            watch: minimax_monitor::Watch::EachCode,
             threshold: 5,
             window_secs: 1,
             cooldown_secs: 0,

@@ -502,7 +502,7 @@ fn the_shipped_example_configuration_loads() {
 fn a_code_counts_in_the_category_its_endpoint_gives_it() {
     let rule = AlertRule {
         name: "throttled".into(),
-        category: Some("throttling".into()),
+        watch: minimax_monitor::Watch::Category(minimax_errors::Category::Throttling),
         threshold: 2,
         ..AlertRule::default()
     };
