@@ -9,12 +9,12 @@ use crate::strategy::Call;
 use crate::stream::{self, EventStream};
 use crate::transport::{TransportFailure, TransportKind};
 use crate::types::{
-    ChatChunk, ChatCompletion, FileObject, Reply, Speech, SpeechChunk, VoiceCloned,
+    ChatChunk, ChatCompletion, FileObject, FilePurpose, Reply, Speech, SpeechChunk, VoiceCloned,
 };
 use bytes::Bytes;
 use futures_util::stream::StreamExt;
 use minimax_errors::classify::MalformedKind;
-use minimax_errors::validate::audio::{AudioPurpose, read_audio, validate_audio};
+use minimax_errors::validate::audio::{read_audio, validate_audio};
 use minimax_errors::validate::{
     Api, ChatRequest, T2aRequest, Validation, VoiceCloneRequest, validate_value,
 };
@@ -280,12 +280,13 @@ impl MiniMaxClient {
     /// attempt from `bytes`, so a retry never sends it empty.
     pub async fn upload_file(
         &self,
-        purpose: &str,
+        purpose: impl Into<FilePurpose>,
         filename: &str,
         bytes: Bytes,
     ) -> Result<Reply<FileObject>, GuardError> {
+        let purpose = purpose.into();
         if self.validate
-            && let Ok(audio_purpose) = purpose.parse::<AudioPurpose>()
+            && let FilePurpose::Audio(audio_purpose) = purpose
         {
             let size = bytes.len() as u64;
             let facts = read_audio(std::io::Cursor::new(bytes.clone()), size).unwrap_or(
@@ -302,7 +303,7 @@ impl MiniMaxClient {
             .executor
             .execute(self.call(Endpoint::FileUpload), || {
                 let form = reqwest::multipart::Form::new()
-                    .text("purpose", purpose.to_string())
+                    .text("purpose", purpose.as_str().to_string())
                     .part(
                         "file",
                         reqwest::multipart::Part::stream(bytes.clone())

@@ -70,4 +70,4 @@ pub use observer::{Observer, Seen};
 pub use pacer::{AccountId, GroupLimits, Pacer, PacingConfig};
 pub use strategy::Call;
 pub use stream::EventStream;
-pub use types::Reply;
+pub use types::{FilePurpose, Reply};

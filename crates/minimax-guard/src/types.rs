@@ -1,6 +1,7 @@
 //! Typed answers of the endpoints the client covers. Fields MiniMax may leave out are optional;
 //! anything not modelled is kept in `extra`.
 
+use minimax_errors::validate::audio::AudioPurpose;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::time::Duration;
@@ -158,6 +159,44 @@ pub struct VoiceCloned {
     /// The preview audio, hex (empty without preview text).
     #[serde(default)]
     pub demo_audio: String,
+}
+
+/// What an uploaded file is for: the upload's `purpose` field. Audio purposes are checked
+/// before sending; `Other` carries a purpose this crate does not know yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilePurpose {
+    /// Audio to clone or to prompt a clone with.
+    Audio(AudioPurpose),
+    /// Text for asynchronous speech synthesis.
+    T2aAsyncInput,
+    /// A document for retrieval.
+    Retrieval,
+    /// A file for assistants.
+    Assistants,
+    /// A first frame or subject reference for video generation.
+    VideoGenerationInput,
+    /// Any other purpose, sent as written.
+    Other(String),
+}
+
+impl FilePurpose {
+    /// The name MiniMax uses for the purpose.
+    pub fn as_str(&self) -> &str {
+        match self {
+            FilePurpose::Audio(audio) => audio.as_str(),
+            FilePurpose::T2aAsyncInput => "t2a_async_input",
+            FilePurpose::Retrieval => "retrieval",
+            FilePurpose::Assistants => "assistants",
+            FilePurpose::VideoGenerationInput => "video_generation_input",
+            FilePurpose::Other(name) => name,
+        }
+    }
+}
+
+impl From<AudioPurpose> for FilePurpose {
+    fn from(audio: AudioPurpose) -> FilePurpose {
+        FilePurpose::Audio(audio)
+    }
 }
 
 /// An uploaded file.

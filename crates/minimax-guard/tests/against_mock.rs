@@ -8,11 +8,12 @@ use common::{chat, fast_retry};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use minimax_errors::validate::audio::AudioPurpose;
 use minimax_errors::validate::{T2aRequest, VoiceCloneRequest};
 use minimax_errors::{Dialect, Endpoint, ErrorCode, catalog};
 use minimax_guard::{
-    ApiKey, BudgetConfig, Cause, GuardError, MiniMaxClient, MiniMaxRetryMiddleware, PacingConfig,
-    RetryConfig, StopReason,
+    ApiKey, BudgetConfig, Cause, FilePurpose, GuardError, MiniMaxClient, MiniMaxRetryMiddleware,
+    PacingConfig, RetryConfig, StopReason,
 };
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, MockConfig, MockServer, Scenario};
 use std::time::{Duration, Instant};
@@ -348,7 +349,7 @@ mod limits {
         assert_eq!(server.stats().requests, 0);
         let short = client
             .upload_file(
-                "voice_clone",
+                AudioPurpose::VoiceClone,
                 "short.wav",
                 Bytes::from(minimax_mock::silent_wav(5.0)),
             )
@@ -356,6 +357,17 @@ mod limits {
             .unwrap_err();
         assert_eq!(short.code(), Some(ErrorCode::VOICE_DURATION));
         assert_eq!(server.stats().requests, 0);
+        // Only audio purposes are checked as audio.
+        let document = client
+            .upload_file(
+                FilePurpose::Retrieval,
+                "notes.txt",
+                Bytes::from("some notes"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(document.value.purpose, "retrieval");
+        assert_eq!(server.stats().requests, 1);
         // With validation off the mock rejects it with the same code.
         let unchecked = MiniMaxClient::builder()
             .base_url(server.url())
@@ -367,7 +379,7 @@ mod limits {
             unchecked.t2a(&bad).await.unwrap_err().code(),
             Some(ErrorCode::INVALID_PARAMS)
         );
-        assert_eq!(server.stats().requests, 1);
+        assert_eq!(server.stats().requests, 2);
     }
 
     #[tokio::test]
@@ -417,7 +429,7 @@ mod endpoints {
         let client = client(&server, fast_retry());
         let file = client
             .upload_file(
-                "voice_clone",
+                AudioPurpose::VoiceClone,
                 "voice.wav",
                 Bytes::from(minimax_mock::silent_wav(12.0)),
             )

@@ -11,6 +11,7 @@ use comfy_table::{Table, presets};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use minimax_errors::policy::DelayStrategy;
+use minimax_errors::validate::audio::AudioPurpose;
 use minimax_errors::validate::{ChatRequest, T2aRequest, VoiceCloneRequest};
 use minimax_errors::{Endpoint, ErrorCode, Lang, LimitGroup, Seen};
 use minimax_guard::{ApiKey, GuardError, MiniMaxClient, RetryConfig};
@@ -178,7 +179,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
         .build()?;
     let sample = Bytes::from(minimax_mock::silent_wav(12.0));
     let file = client
-        .upload_file("voice_clone", "demo.wav", sample)
+        .upload_file(AudioPurpose::VoiceClone, "demo.wav", sample)
         .await?;
     server.reset_stats();
 
