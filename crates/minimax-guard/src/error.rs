@@ -12,6 +12,7 @@ use std::time::Duration;
 /// Why a call stopped retrying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StopReason {
     /// A retry cannot help (the catalog says so for this code on this endpoint).
     NotRetryable,
@@ -43,6 +44,7 @@ impl fmt::Display for StopReason {
 /// The last failure of a call.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Cause {
     /// MiniMax answered with an error code.
     Api {
@@ -199,11 +201,15 @@ impl fmt::Display for CallFailure {
     }
 }
 
+/// The whole story is in the one line `Display` gives, so there is no further source.
+impl std::error::Error for CallFailure {}
+
 /// Why a guarded call did not succeed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum GuardError {
     /// The call failed, after the retries that made sense.
-    #[error("{0}")]
+    #[error(transparent)]
     Failed(Box<CallFailure>),
     /// The request breaks MiniMax's rules; it was not sent.
     #[error("request not sent: {}", describe_invalid(.0))]

@@ -9,6 +9,7 @@ use std::fmt;
 /// What went wrong in transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TransportKind {
     /// The connection could not be opened (refused, unreachable, DNS).
     Connect,
@@ -82,6 +83,8 @@ impl fmt::Display for TransportFailure {
         write!(f, "{}: {}", self.kind, self.detail)
     }
 }
+
+impl std::error::Error for TransportFailure {}
 
 impl TransportFailure {
     /// Classifies a reqwest error.

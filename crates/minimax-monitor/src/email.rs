@@ -1,5 +1,6 @@
 //! Alerts by email over SMTP (lettre), behind the `email` feature.
 
+use crate::error::{ConfigError, SendError};
 use crate::rules::Alert;
 use crate::sinks::{AlertSink, EmailConfig};
 use lettre::message::Mailbox;
@@ -17,18 +18,18 @@ pub struct EmailSink {
 
 impl EmailSink {
     /// An email sink; checks the addresses and sets up the SMTP transport.
-    pub fn new(config: EmailConfig, lang: Lang) -> Result<EmailSink, String> {
+    pub fn new(config: EmailConfig, lang: Lang) -> Result<EmailSink, ConfigError> {
         config
             .from
             .parse::<Mailbox>()
-            .map_err(|e| format!("email from {:?}: {e}", config.from))?;
+            .map_err(|e| ConfigError::Email(format!("email from {:?}: {e}", config.from)))?;
         for to in &config.to {
             to.parse::<Mailbox>()
-                .map_err(|e| format!("email to {to:?}: {e}"))?;
+                .map_err(|e| ConfigError::Email(format!("email to {to:?}: {e}")))?;
         }
         let builder = if config.tls {
             AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
-                .map_err(|e| format!("SMTP server {}: {e}", config.host))?
+                .map_err(|e| ConfigError::Email(format!("SMTP server {}: {e}", config.host)))?
         } else {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
         };
@@ -52,28 +53,28 @@ impl AlertSink for EmailSink {
         format!("email via {}", self.config.host)
     }
 
-    async fn send(&self, alert: &Alert) -> Result<(), String> {
+    async fn send(&self, alert: &Alert) -> Result<(), SendError> {
         let mut message = Message::builder()
             .from(
                 self.config
                     .from
                     .parse::<Mailbox>()
-                    .map_err(|e| e.to_string())?,
+                    .map_err(SendError::other)?,
             )
             .subject(alert.title(self.lang));
         for to in &self.config.to {
-            message = message.to(to.parse::<Mailbox>().map_err(|e| e.to_string())?);
+            message = message.to(to.parse::<Mailbox>().map_err(SendError::other)?);
         }
         // MIME-Version, Content-Type with its charset, a Message-ID: what readers need to show
         // Chinese and "—" right, and what relays expect of a message that is not spam.
         let message = message
             .message_id(None)
             .singlepart(lettre::message::SinglePart::plain(alert.text(self.lang)))
-            .map_err(|e| e.to_string())?;
+            .map_err(SendError::other)?;
         self.transport
             .send(message)
             .await
             .map(|_| ())
-            .map_err(|e| minimax_errors::scrub::scrub_text(&e.to_string()).into_owned())
+            .map_err(SendError::other)
     }
 }

@@ -29,6 +29,7 @@
 
 #[cfg(feature = "email")]
 mod email;
+mod error;
 mod errorlog;
 pub mod metrics;
 mod outcome;
@@ -37,6 +38,7 @@ mod rules;
 pub mod sinks;
 mod store;
 
+pub use error::{ConfigError, SendError};
 pub use errorlog::{ErrorLog, ErrorLogConfig};
 pub use minimax_guard::observer::{Event, Observer, Seen};
 pub use rules::{Alert, AlertRule, AlertStatus, AlertText, Watch};
@@ -88,9 +90,8 @@ impl Default for MonitorConfig {
 
 impl MonitorConfig {
     /// Parses and checks a configuration.
-    pub fn from_toml(text: &str) -> Result<MonitorConfig, String> {
-        let config: MonitorConfig =
-            toml::from_str(text).map_err(|e| e.to_string().replace('\n', " "))?;
+    pub fn from_toml(text: &str) -> Result<MonitorConfig, ConfigError> {
+        let config: MonitorConfig = toml::from_str(text)?;
         for rule in &config.rules {
             rule.check()?;
         }
@@ -98,10 +99,12 @@ impl MonitorConfig {
     }
 
     /// Loads a configuration file.
-    pub fn load(path: &Path) -> Result<MonitorConfig, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        MonitorConfig::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<MonitorConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        MonitorConfig::from_toml(&text)
     }
 }
 
@@ -275,17 +278,21 @@ thread_local! {
 
 impl Monitor {
     /// A monitor; opens the error log when one is configured.
-    pub fn new(config: MonitorConfig) -> Result<Monitor, String> {
+    pub fn new(config: MonitorConfig) -> Result<Monitor, ConfigError> {
         for rule in &config.rules {
             rule.check()?;
         }
-        let error_log =
-            match &config.error_log {
-                Some(log) => Some(ErrorLog::open(log.clone()).map_err(|e| {
-                    format!("cannot open the error log {}: {e}", log.path.display())
-                })?),
-                None => None,
-            };
+        let error_log = match &config.error_log {
+            Some(log) => {
+                Some(
+                    ErrorLog::open(log.clone()).map_err(|source| ConfigError::ErrorLog {
+                        path: log.path.clone(),
+                        source,
+                    })?,
+                )
+            }
+            None => None,
+        };
         let shards = (0..SHARDS).map(|_| Mutex::new(Shard::new())).collect();
         Ok(Monitor {
             inner: Arc::new(Inner {

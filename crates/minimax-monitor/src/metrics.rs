@@ -10,6 +10,7 @@
 
 use super::Event;
 use super::outcome::{OUTCOMES, at, category_at};
+use crate::error::ConfigError;
 use minimax_errors::Endpoint;
 use std::net::SocketAddr;
 
@@ -97,16 +98,18 @@ pub fn register() {
 /// Installs the Prometheus exporter as the global recorder and serves `/metrics` on `addr`.
 /// Call once, inside a tokio runtime.
 #[cfg(not(feature = "prometheus"))]
-pub fn serve(addr: SocketAddr) -> Result<(), String> {
-    Err(format!(
-        "cannot serve metrics on {addr}: minimax-monitor was built without its `prometheus` feature"
-    ))
+pub fn serve(addr: SocketAddr) -> Result<(), ConfigError> {
+    Err(ConfigError::Metrics {
+        addr,
+        reason: "minimax-monitor was built without its `prometheus` feature".to_string(),
+    })
 }
 
 /// Installs the Prometheus exporter as the global recorder and serves `/metrics` on `addr`.
 /// Call once, inside a tokio runtime.
 #[cfg(feature = "prometheus")]
-pub fn serve(addr: SocketAddr) -> Result<(), String> {
+pub fn serve(addr: SocketAddr) -> Result<(), ConfigError> {
+    let failed = |reason: String| ConfigError::Metrics { addr, reason };
     metrics_exporter_prometheus::PrometheusBuilder::new()
         .with_http_listener(addr)
         .set_buckets_for_metric(
@@ -115,9 +118,9 @@ pub fn serve(addr: SocketAddr) -> Result<(), String> {
             ),
             &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0],
         )
-        .map_err(|e| e.to_string())?
+        .map_err(|e| failed(e.to_string()))?
         .install()
-        .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?;
+        .map_err(|e| failed(e.to_string()))?;
     register();
     Ok(())
 }

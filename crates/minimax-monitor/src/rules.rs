@@ -5,6 +5,7 @@
 //! a "resolved" notice alerts at once.
 
 use super::outcome::{OUTCOMES, Seen, at, category_at, info_at};
+use crate::error::ConfigError;
 use minimax_errors::{Category, ErrorCode, Lang, LogLevel, catalog};
 use serde::{Deserialize, Serialize};
 
@@ -95,7 +96,7 @@ impl TryFrom<RuleToml> for AlertRule {
             resolve_after_secs: raw.resolve_after_secs,
             severity: raw.severity,
         };
-        rule.check()?;
+        rule.check().map_err(|e| e.to_string())?;
         Ok(rule)
     }
 }
@@ -158,12 +159,12 @@ impl AlertRule {
     }
 
     /// Checks the rule: a window within an hour.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ConfigError> {
         if self.window_secs == 0 || self.window_secs > 3600 {
-            return Err(format!(
+            return Err(ConfigError::Rule(format!(
                 "rule {}: window_secs must be from 1 to 3600",
                 self.name
-            ));
+            )));
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 
 use super::Monitor;
 use super::rules::{Alert, AlertStatus};
+use crate::error::SendError;
 use minimax_errors::{Lang, LogLevel};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -142,7 +143,7 @@ pub trait AlertSink: Send + Sync + 'static {
     /// A name for logs (never a URL or a credential).
     fn name(&self) -> String;
     /// Sends one alert.
-    async fn send(&self, alert: &Alert) -> Result<(), String>;
+    async fn send(&self, alert: &Alert) -> Result<(), SendError>;
 }
 
 /// Logs alerts with `tracing`, at the alert's severity.
@@ -156,7 +157,7 @@ impl AlertSink for TracingSink {
         "log".to_string()
     }
 
-    async fn send(&self, alert: &Alert) -> Result<(), String> {
+    async fn send(&self, alert: &Alert) -> Result<(), SendError> {
         let text = alert.text(self.lang).replace('\n', " | ");
         match (alert.status, alert.severity) {
             (AlertStatus::Resolved, _) | (_, LogLevel::Info) => {
@@ -182,8 +183,8 @@ impl AlertSink for JsonLinesSink {
         format!("jsonl {}", self.path.display())
     }
 
-    async fn send(&self, alert: &Alert) -> Result<(), String> {
-        let mut line = serde_json::to_vec(alert).map_err(|e| e.to_string())?;
+    async fn send(&self, alert: &Alert) -> Result<(), SendError> {
+        let mut line = serde_json::to_vec(alert).map_err(SendError::other)?;
         line.push(b'\n');
         let path = self.path.clone();
         // One write call per line on a file opened for appending: lines do not interleave.
@@ -193,10 +194,10 @@ impl AlertSink for JsonLinesSink {
                 .append(true)
                 .open(&path)
                 .and_then(|mut f| f.write_all(&line))
+                .map_err(|source| SendError::Write { path, source })
         })
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+        .map_err(SendError::other)?
     }
 }
 
@@ -293,7 +294,7 @@ impl AlertSink for WebhookSink {
         format!("webhook ({:?})", self.format).to_lowercase()
     }
 
-    async fn send(&self, alert: &Alert) -> Result<(), String> {
+    async fn send(&self, alert: &Alert) -> Result<(), SendError> {
         let mut payload = webhook_payload(alert, self.format, self.lang);
         let url = match &self.secret {
             Some(secret) => sign(
@@ -311,9 +312,7 @@ impl AlertSink for WebhookSink {
             .json(&payload)
             .send()
             .await
-            .map_err(|e| {
-                minimax_guard::transport::TransportFailure::from_reqwest(&e).to_string()
-            })?;
+            .map_err(|e| minimax_guard::transport::TransportFailure::from_reqwest(&e))?;
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
         // Chat robots answer HTTP 200 with their own error codes ("errcode" / "code" ≠ 0).
@@ -323,20 +322,20 @@ impl AlertSink for WebhookSink {
                 .or_else(|| v.get("code"))
                 .or_else(|| v.get("StatusCode"))?
                 .as_i64()?;
-            (code != 0).then(|| {
-                format!(
-                    "the receiver answered code {code}: {}",
-                    v.get("errmsg")
-                        .or_else(|| v.get("msg"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                )
+            (code != 0).then(|| SendError::Refused {
+                code,
+                message: v
+                    .get("errmsg")
+                    .or_else(|| v.get("msg"))
+                    .and_then(Value::as_str)
+                    .map(minimax_errors::classify::bounded)
+                    .unwrap_or_default(),
             })
         });
         match (status.is_success(), robot_error) {
             (true, None) => Ok(()),
             (true, Some(error)) => Err(error),
-            (false, _) => Err(format!("the receiver answered HTTP {status}")),
+            (false, _) => Err(SendError::Status(status.as_u16())),
         }
     }
 }
@@ -518,10 +517,7 @@ async fn deliver(
         let alert = outbox.front().await;
         let sent = match tokio::time::timeout(timing.send_timeout, sink.send(&alert)).await {
             Ok(result) => result,
-            Err(_) => Err(format!(
-                "no answer within {} s",
-                timing.send_timeout.as_secs_f64()
-            )),
+            Err(_) => Err(SendError::Timeout(timing.send_timeout.as_secs_f64())),
         };
         match sent {
             Ok(()) => {

@@ -288,6 +288,31 @@ mod alerts {
         );
         assert!(MonitorConfig::from_toml("[[rules]]\nname = \"x\"\nwindow_secs = 0").is_err());
         assert!(MonitorConfig::from_toml("[[rules]]\nname = \"x\"\nthreshhold = 3").is_err());
+        let two =
+            MonitorConfig::from_toml("[[rules]]\nname = \"x\"\ncode = 1002\neach_code = true")
+                .unwrap_err()
+                .to_string();
+        assert!(!two.contains('\n') && two.contains("at most one"), "{two}");
+    }
+
+    #[test]
+    fn setup_failures_say_which_file() {
+        let missing = std::path::Path::new("/nonexistent/monitor.toml");
+        let error = MonitorConfig::load(missing).unwrap_err();
+        assert!(matches!(error, minimax_monitor::ConfigError::Read { .. }));
+        assert!(error.to_string().contains("/nonexistent/monitor.toml"));
+        let config = MonitorConfig {
+            error_log: Some(minimax_monitor::ErrorLogConfig {
+                path: "/nonexistent/dir/errors.jsonl".into(),
+                ..Default::default()
+            }),
+            ..MonitorConfig::default()
+        };
+        let error = Monitor::new(config).err().unwrap();
+        assert!(
+            matches!(error, minimax_monitor::ConfigError::ErrorLog { .. }),
+            "{error}"
+        );
     }
 }
 

@@ -311,6 +311,7 @@ fn reason(error: &GuardError) -> (String, String) {
                 .unwrap_or_default(),
         ),
         GuardError::Setup(detail) => (detail.clone(), "setup".to_string()),
+        _ => (code(), "other".to_string()),
     }
 }
 

@@ -391,7 +391,7 @@ fn clean_trace_id(raw: &str) -> Option<String> {
 
 /// A server message kept to a sane length, free of control characters and of secrets: every
 /// text taken from an answer goes through here before anyone shows, logs or serialises it.
-fn bounded(text: &str) -> String {
+pub fn bounded(text: &str) -> String {
     const MAX: usize = 500;
     let mut out: String = text
         .chars()

@@ -144,6 +144,7 @@ impl fmt::Display for ApiError {
 /// How a response failed to be a readable MiniMax answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MalformedKind {
     /// No body at all (or only whitespace).
     Empty,
