@@ -201,8 +201,16 @@ impl fmt::Display for CallFailure {
     }
 }
 
-/// The whole story is in the one line `Display` gives, so there is no further source.
-impl std::error::Error for CallFailure {}
+/// `Display` tells the whole story in one line; `source()` gives the transport failure behind
+/// it, for callers that walk the chain to match on its kind.
+impl std::error::Error for CallFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.cause {
+            Cause::Transport(failure) => Some(failure),
+            _ => None,
+        }
+    }
+}
 
 /// Why a guarded call did not succeed.
 #[derive(Debug, thiserror::Error)]

@@ -401,6 +401,12 @@ mod limits {
             "{error}"
         );
         assert_eq!(f.attempts, 4);
+        // The chain leads to the transport failure.
+        let source = std::error::Error::source(&error).expect("a source");
+        let transport = source
+            .downcast_ref::<minimax_guard::transport::TransportFailure>()
+            .expect("the transport failure");
+        assert_eq!(transport.kind, minimax_guard::transport::TransportKind::Connect);
         // An invalid URL is not.
         let client = MiniMaxClient::builder()
             .base_url("not a url")
