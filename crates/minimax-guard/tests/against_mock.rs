@@ -406,7 +406,10 @@ mod limits {
         let transport = source
             .downcast_ref::<minimax_guard::transport::TransportFailure>()
             .expect("the transport failure");
-        assert_eq!(transport.kind, minimax_guard::transport::TransportKind::Connect);
+        assert_eq!(
+            transport.kind,
+            minimax_guard::transport::TransportKind::Connect
+        );
         // An invalid URL is not.
         let client = MiniMaxClient::builder()
             .base_url("not a url")

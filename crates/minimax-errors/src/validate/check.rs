@@ -3,6 +3,7 @@
 use super::{Api, Severity, Target, Validation, Violation};
 use crate::code::ErrorCode;
 use serde_json::{Value, json};
+use std::ops::{Bound, RangeBounds};
 
 /// Collects the violations of one request; each check states its rule once and the checker
 /// writes the value, rule and messages for it.
@@ -108,24 +109,26 @@ impl Checker {
         }
     }
 
-    /// `value` must lie in `[low, high]`; `low_open` / `high_open` exclude the ends.
-    #[allow(clippy::too_many_arguments)]
+    /// `value` must lie within `bounds`: `0.5..=2.0`, or with an open end
+    /// `(Bound::Excluded(0.0), Bound::Included(10.0))`. NaN and infinities fail.
     pub fn range(
         &mut self,
         field: &str,
         value: Option<f64>,
-        low: f64,
-        high: f64,
-        low_open: bool,
-        high_open: bool,
+        bounds: impl RangeBounds<f64>,
         code: ErrorCode,
     ) {
         let Some(v) = value else { return };
-        let above_low = if low_open { v > low } else { v >= low };
-        let below_high = if high_open { v < high } else { v <= high };
-        if above_low && below_high && v.is_finite() {
+        if bounds.contains(&v) && v.is_finite() {
             return;
         }
+        let end = |bound: Bound<&f64>, unbounded: f64| match bound {
+            Bound::Included(x) => (*x, false),
+            Bound::Excluded(x) => (*x, true),
+            Bound::Unbounded => (unbounded, false),
+        };
+        let (low, low_open) = end(bounds.start_bound(), f64::NEG_INFINITY);
+        let (high, high_open) = end(bounds.end_bound(), f64::INFINITY);
         let (lb, rb) = (
             if low_open { "(" } else { "[" },
             if high_open { ")" } else { "]" },

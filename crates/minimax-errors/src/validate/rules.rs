@@ -8,6 +8,7 @@ use super::{Api, Validation};
 use crate::code::ErrorCode;
 use regex::Regex;
 use serde_json::json;
+use std::ops::Bound::{Excluded, Included};
 use std::sync::LazyLock;
 
 const INVALID: ErrorCode = ErrorCode::INVALID_PARAMS;
@@ -59,10 +60,7 @@ pub fn validate_chat(request: &ChatRequest) -> Validation {
             c.range(
                 field,
                 Some(v),
-                1.0,
-                model.max_tokens as f64,
-                false,
-                false,
+                1.0..=model.max_tokens as f64,
                 ErrorCode::TOKEN_LIMIT,
             );
         }
@@ -70,13 +68,15 @@ pub fn validate_chat(request: &ChatRequest) -> Validation {
     c.range(
         "temperature",
         request.temperature,
-        0.0,
-        1.0,
-        true,
-        false,
+        (Excluded(0.0), Included(1.0)),
         INVALID,
     );
-    c.range("top_p", request.top_p, 0.0, 1.0, true, false, INVALID);
+    c.range(
+        "top_p",
+        request.top_p,
+        (Excluded(0.0), Included(1.0)),
+        INVALID,
+    );
     c.one_of("n", request.n.as_ref(), &[1.0], INVALID);
     c.finish()
 }
@@ -123,34 +123,15 @@ fn check_t2a(api: Api, request: &T2aRequest, max_chars: usize, strictly_below: b
         INVALID,
     );
     if let Some(voice) = voice {
-        c.range(
-            "voice_setting.speed",
-            voice.speed,
-            0.5,
-            2.0,
-            false,
-            false,
-            INVALID,
-        );
+        c.range("voice_setting.speed", voice.speed, 0.5..=2.0, INVALID);
         c.range(
             "voice_setting.vol",
             voice.vol,
-            0.0,
-            10.0,
-            true,
-            false,
+            (Excluded(0.0), Included(10.0)),
             INVALID,
         );
         c.integer("voice_setting.pitch", voice.pitch, INVALID);
-        c.range(
-            "voice_setting.pitch",
-            voice.pitch,
-            -12.0,
-            12.0,
-            false,
-            false,
-            INVALID,
-        );
+        c.range("voice_setting.pitch", voice.pitch, -12.0..=12.0, INVALID);
     }
     if let Some(audio) = &request.audio_setting {
         c.one_of(
@@ -273,15 +254,7 @@ pub fn validate_voice_clone(request: &VoiceCloneRequest) -> Validation {
         false,
         INVALID,
     );
-    c.range(
-        "accuracy",
-        request.accuracy,
-        0.0,
-        1.0,
-        false,
-        false,
-        INVALID,
-    );
+    c.range("accuracy", request.accuracy, 0.0..=1.0, INVALID);
     if let Some(prompt) = &request.clone_prompt {
         c.required(
             "clone_prompt.prompt_audio",
@@ -312,9 +285,9 @@ pub fn validate_image(request: &ImageRequest) -> Validation {
     c.required("prompt", !request.prompt.is_empty(), INVALID);
     c.max_chars("prompt", Some(&request.prompt), 1500, false, INVALID);
     c.integer("n", request.n, INVALID);
-    c.range("n", request.n, 1.0, 9.0, false, false, INVALID);
+    c.range("n", request.n, 1.0..=9.0, INVALID);
     for (field, value) in [("width", request.width), ("height", request.height)] {
-        c.range(field, value, 512.0, 2048.0, false, false, INVALID);
+        c.range(field, value, 512.0..=2048.0, INVALID);
         if let Some(v) = value.filter(|v| v % 8.0 != 0.0) {
             c.push(
                 field,
