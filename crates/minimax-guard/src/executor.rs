@@ -394,7 +394,7 @@ impl Executor {
         &self,
         state: &CallState,
         seen: Seen,
-        last: bool,
+        final_attempt: bool,
         latency: Duration,
         trace_id: Option<&str>,
     ) {
@@ -403,7 +403,7 @@ impl Executor {
                 endpoint: state.call.endpoint,
                 seen,
                 attempt: state.attempts.max(1),
-                last,
+                final_attempt,
                 latency,
                 paced: state.paced,
                 trace_id,
@@ -600,7 +600,10 @@ mod tests {
 
     impl Observer for Seen {
         fn observe(&self, event: &Event<'_>) {
-            self.0.lock().unwrap().push((event.seen, event.last));
+            self.0
+                .lock()
+                .unwrap()
+                .push((event.seen, event.final_attempt));
         }
     }
 

@@ -17,8 +17,8 @@ pub struct Event<'a> {
     pub seen: Seen,
     /// Which attempt of the call (1 = first).
     pub attempt: u32,
-    /// Whether it was the call's last attempt (its final outcome).
-    pub last: bool,
+    /// Whether it was the call's final attempt (its outcome is the call's).
+    pub final_attempt: bool,
     /// How long the attempt took.
     pub latency: Duration,
     /// How long it waited for its turn under the account's pace.
@@ -31,12 +31,17 @@ pub struct Event<'a> {
 
 impl Event<'static> {
     /// An attempt without latency, trace id or context.
-    pub fn attempt(endpoint: Endpoint, seen: Seen, attempt: u32, last: bool) -> Event<'static> {
+    pub fn attempt(
+        endpoint: Endpoint,
+        seen: Seen,
+        attempt: u32,
+        final_attempt: bool,
+    ) -> Event<'static> {
         Event {
             endpoint,
             seen,
             attempt,
-            last,
+            final_attempt,
             latency: Duration::ZERO,
             paced: Duration::ZERO,
             trace_id: None,

@@ -50,7 +50,7 @@ struct Record {
     endpoint: Endpoint,
     trace_id: Option<String>,
     attempt: u32,
-    last: bool,
+    final_attempt: bool,
     latency: Duration,
     context: Option<Value>,
 }
@@ -117,7 +117,7 @@ impl ErrorLog {
             endpoint: event.endpoint,
             trace_id: event.trace_id.map(str::to_string),
             attempt: event.attempt,
-            last: event.last,
+            final_attempt: event.final_attempt,
             latency: event.latency,
             context: event.context.cloned(),
         };
@@ -297,7 +297,7 @@ fn format(record: &Record) -> String {
         "endpoint": record.endpoint.as_str(),
         "trace_id": record.trace_id.as_deref().map(|t| scrub::scrub_text(t).into_owned()),
         "attempt": record.attempt,
-        "final": record.last,
+        "final": record.final_attempt,
         "latency_ms": record.latency.as_millis() as u64,
         "context": context,
     })

@@ -109,7 +109,7 @@ struct Line<'a> {
     #[serde(borrow, default)]
     trace_id: Option<Cow<'a, str>>,
     #[serde(rename = "final", default)]
-    last: Option<bool>,
+    final_attempt: Option<bool>,
 }
 
 impl LogReport {
@@ -216,7 +216,7 @@ impl LogReport {
         if self.minutes.len() > MAX_MINUTES {
             self.minutes.pop_first();
         }
-        self.final_failures += u64::from(event.last == Some(true));
+        self.final_failures += u64::from(event.final_attempt == Some(true));
     }
 }
 

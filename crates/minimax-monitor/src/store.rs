@@ -100,9 +100,9 @@ impl Shard {
         self.first_seen_ms[outcome] = self.first_seen_ms[outcome].min(now_ms);
         self.last_seen_ms[outcome] = self.last_seen_ms[outcome].max(now_ms);
 
-        let ok = event.last && !event.seen.is_error();
+        let ok = event.final_attempt && !event.seen.is_error();
         let first_try_ok = ok && event.attempt <= 1;
-        if event.last {
+        if event.final_attempt {
             totals.calls += 1;
             totals.ok += u64::from(ok);
             totals.first_try_ok += u64::from(first_try_ok);
@@ -113,7 +113,7 @@ impl Shard {
         ];
         for bucket in buckets.into_iter().flatten() {
             bucket.outcomes[outcome] += 1;
-            if event.last {
+            if event.final_attempt {
                 bucket.calls[endpoint] += 1;
                 bucket.ok[endpoint] += u32::from(ok);
                 bucket.first_try_ok[endpoint] += u32::from(first_try_ok);
