@@ -1,6 +1,7 @@
 //! Load amplification under a total outage: every call to the mock answers 1013 (a transient
 //! error, retryable). Compares the calls MiniMax receives from a client that never retries, the
-//! seed's wrapper (3 retries, always), and minimax-guard with its retry budget.
+//! original Python sketch's wrapper (3 retries, always), and minimax-guard with its retry
+//! budget, for a short outage (100 calls) and a long one (2,000).
 //!
 //! Run with `cargo run --release -p minimax-guard --example amplification`.
 
@@ -12,7 +13,7 @@ use minimax_mock::{Action, EndpointFaults, KeyConfig, MockConfig, MockServer, Sc
 use std::time::Duration;
 
 const KEY: &str = "outage-key";
-const CALLS: u64 = 2_000;
+const OUTAGES: [u64; 2] = [100, 2_000];
 
 #[tokio::main]
 async fn main() {
@@ -36,7 +37,7 @@ async fn main() {
         base: Duration::from_millis(1),
         cap: Duration::from_millis(1),
     };
-    let seed_like = RetryConfig {
+    let sketch = RetryConfig {
         max_retries: 3,
         strategy: tiny,
         budget: minimax_guard::BudgetConfig {
@@ -54,44 +55,46 @@ async fn main() {
         ..RetryConfig::default()
     };
 
-    println!("{CALLS} calls during a total outage (every answer 1013):");
-    println!(
-        "{:<44} {:>9} {:>9} {:>16}",
-        "client", "requests", "per call", "after draining"
-    );
-    for (name, retry) in [
-        ("never retries", never),
-        ("seed's wrapper: 3 retries, no budget", seed_like),
-        ("minimax-guard (budget 500, retry cost 14)", guarded),
-    ] {
-        server.reset();
-        let client = MiniMaxClient::builder()
-            .base_url(server.url())
-            .api_key(ApiKey::new(KEY))
-            .retry(retry)
-            .build()
-            .unwrap();
-        let mut drained_at = None;
-        for call in 0..CALLS {
-            let _ = client.chat(&request).await;
-            if drained_at.is_none() && client.executor().budget().level() < 14 {
-                drained_at = Some((
-                    call + 1,
-                    server.stats().requests_on(Endpoint::Chat.as_str()),
-                ));
-            }
-        }
-        let sent = server.stats().requests_on(Endpoint::Chat.as_str());
-        let after = match drained_at {
-            Some((call, sent_then)) if call < CALLS => {
-                format!("{:.3}", (sent - sent_then) as f64 / (CALLS - call) as f64)
-            }
-            _ => "-".to_string(),
-        };
+    for calls in OUTAGES {
+        println!("{calls} calls during a total outage (every answer 1013):");
         println!(
-            "{name:<44} {sent:>9} {:>9.3} {after:>16}",
-            sent as f64 / CALLS as f64
+            "{:<44} {:>9} {:>9} {:>16}",
+            "client", "requests", "per call", "after draining"
         );
+        for (name, retry) in [
+            ("never retries", never.clone()),
+            ("python sketch: 3 retries, no budget", sketch.clone()),
+            ("minimax-guard (budget 500, retry cost 14)", guarded.clone()),
+        ] {
+            server.reset();
+            let client = MiniMaxClient::builder()
+                .base_url(server.url())
+                .api_key(ApiKey::new(KEY))
+                .retry(retry)
+                .build()
+                .unwrap();
+            let mut drained_at = None;
+            for call in 0..calls {
+                let _ = client.chat(&request).await;
+                if drained_at.is_none() && client.executor().budget().level() < 14 {
+                    drained_at = Some((
+                        call + 1,
+                        server.stats().requests_on(Endpoint::Chat.as_str()),
+                    ));
+                }
+            }
+            let sent = server.stats().requests_on(Endpoint::Chat.as_str());
+            let after = match drained_at {
+                Some((call, sent_then)) if call < calls => {
+                    format!("{:.3}", (sent - sent_then) as f64 / (calls - call) as f64)
+                }
+                _ => "-".to_string(),
+            };
+            println!(
+                "{name:<44} {sent:>9} {:>9.3} {after:>16}",
+                sent as f64 / calls as f64
+            );
+        }
     }
     server.stop().await.unwrap();
 }

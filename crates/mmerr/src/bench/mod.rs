@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use tokio::time::{Duration, Instant};
 use upstream::{Http, Simulated, Upstream};
 
@@ -386,7 +386,9 @@ async fn virtual_run(
     let competitor = (workload == Workload::StepChange).then(|| second_process(Arc::clone(&sim)));
     let client = Arc::new(Client::new(policy, workload.endpoint(), 7));
     let tally = drive(client, Arc::clone(&sim), workload, concurrency, requests).await;
-    competitor.inspect(tokio::task::JoinHandle::abort);
+    if let Some((task, _)) = competitor {
+        task.abort();
+    }
     let calls = match &*sim {
         Upstream::Simulated(s) => s.calls(),
         Upstream::Http(_) => 0,
@@ -402,9 +404,12 @@ async fn virtual_run(
     )
 }
 
-/// From [`STEP_AT`] on, another process spends half the account's limit, evenly.
-fn second_process(upstream: Arc<Upstream>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+/// From [`STEP_AT`] on, another process spends half the account's limit, evenly. Counts the
+/// calls it sends, which are not the client's.
+fn second_process(upstream: Arc<Upstream>) -> (tokio::task::JoinHandle<()>, Arc<AtomicU64>) {
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&sent);
+    let task = tokio::spawn(async move {
         tokio::time::sleep(STEP_AT).await;
         let mut tick = tokio::time::interval(Duration::from_secs_f64(2.0 / RATE));
         loop {
@@ -412,7 +417,7 @@ fn second_process(upstream: Arc<Upstream>) -> tokio::task::JoinHandle<()> {
             match &*upstream {
                 Upstream::Simulated(sim) => sim.consume(),
                 Upstream::Http(http) => {
-                    let _ = http
+                    let response = http
                         .client
                         .post(format!("{}/v1/text/chatcompletion_v2", http.base_url))
                         .bearer_auth(&http.key)
@@ -422,10 +427,15 @@ fn second_process(upstream: Arc<Upstream>) -> tokio::task::JoinHandle<()> {
                         )
                         .send()
                         .await;
+                    // Counted once answered, so an abort in flight cannot count it twice.
+                    if response.is_ok() {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
         }
-    })
+    });
+    (task, sent)
 }
 
 /// Every policy at once, each against its own mock server (its own account).
@@ -466,8 +476,11 @@ async fn real_runs(
             )
             .await;
             // The second process's calls are not the client's.
-            let calls = server.stats().requests;
-            competitor.inspect(tokio::task::JoinHandle::abort);
+            let theirs = competitor.map_or(0, |(task, sent)| {
+                task.abort();
+                sent.load(Ordering::Relaxed)
+            });
+            let calls = server.stats().requests.saturating_sub(theirs);
             let _ = server.stop().await;
             result(
                 workload,
