@@ -5,8 +5,12 @@
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use minimax_errors::Endpoint;
+use minimax_errors::LimitGroup;
 use minimax_errors::validate::ChatRequest;
-use minimax_guard::{ApiKey, Executor, MiniMaxClient, RetryConfig, read_answer};
+use minimax_guard::{
+    AccountId, ApiKey, Executor, GroupLimits, MiniMaxClient, Pacer, PacingConfig, RetryConfig,
+    read_answer,
+};
 use minimax_mock::{KeyConfig, MockConfig, MockServer, Scenario};
 
 const KEY: &str = "bench-key";
@@ -36,10 +40,22 @@ fn bench(c: &mut Criterion) {
     let request = ChatRequest::user("MiniMax-M2", "hello");
     let body = Bytes::from(serde_json::to_vec(&request).unwrap());
     let http = reqwest::Client::new();
-    let guard = Executor::new(RetryConfig::default());
+    // The account's limit given, far above what one caller sends: the pacer's bookkeeping is
+    // measured, not its slow start from the documented 500 per minute.
+    let limits = GroupLimits {
+        rpm: Some(6e9),
+        tpm: None,
+        max_in_flight: None,
+    };
+    let retry = RetryConfig {
+        pacing: PacingConfig::default().with_limits(LimitGroup::Text, limits),
+        ..RetryConfig::default()
+    };
+    let guard = Executor::new(retry.clone());
     let client = MiniMaxClient::builder()
         .base_url(server.url())
         .api_key(ApiKey::new(KEY))
+        .retry(retry)
         .build()
         .unwrap();
 
@@ -78,6 +94,19 @@ fn bench(c: &mut Criterion) {
             .iter(|| async { client.chat(&request).await.unwrap() })
     });
     group.finish();
+
+    // The pacer alone: one uncontended turn (acquire, then report a success).
+    let pacer = Pacer::new(PacingConfig::default().with_limits(LimitGroup::Text, limits));
+    let account = AccountId::of_key(KEY);
+    c.bench_function("pacer_uncontended_turn", |b| {
+        b.to_async(&runtime).iter(|| async {
+            pacer
+                .acquire(account, LimitGroup::Text, 0, None)
+                .await
+                .unwrap()
+                .succeeded()
+        })
+    });
 }
 
 criterion_group!(benches, bench);

@@ -1,6 +1,6 @@
 //! Cost of recording one event on the hot path, with one and two threads recording at once,
 //! without an error log and with one (as users run it: every error also becomes a line on
-//! disk). Run with `cargo bench -p minimax-guard --bench monitor`; figures go to
+//! disk). Run with `cargo bench -p minimax-monitor --bench record`; figures go to
 //! docs/benchmarks.md.
 //!
 //! With the error log on, half the events are errors. The caller only hands each error to the
