@@ -16,7 +16,7 @@
 
 use crate::category::Category;
 use crate::code::ErrorCode;
-use crate::endpoint::Dialect;
+use crate::endpoint::{Dialect, Endpoint};
 use serde_json::{Value, json};
 
 /// An error answer, ready to send.
@@ -85,6 +85,23 @@ pub fn error(dialect: Dialect, code: ErrorCode, message: &str, trace_id: &str) -
     }
 }
 
+/// An error as `endpoint` writes it: its dialect's envelope, with what real accounts see where
+/// an endpoint departs from the official pairs (the Anthropic-compatible endpoint answers 1008
+/// with HTTP 500 `api_error`, not 402).
+pub fn error_on(endpoint: Endpoint, code: ErrorCode, message: &str, trace_id: &str) -> ErrorAnswer {
+    let mut answer = error(endpoint.dialect(), code, message, trace_id);
+    if endpoint == Endpoint::Anthropic && code.info().category == Category::Billing {
+        let mut body = compatible_body(code, message, trace_id);
+        body["error"]["type"] = json!("api_error");
+        body["error"]["http_code"] = json!("500");
+        answer = ErrorAnswer {
+            status: 500,
+            body: body.to_string().into_bytes(),
+        };
+    }
+    answer
+}
+
 /// The same error as one server-sent event: `data:` with `base_resp` (native) or Anthropic's
 /// `event: error` with the compatible envelope.
 pub fn stream_error(dialect: Dialect, code: ErrorCode, message: &str, trace_id: &str) -> String {
@@ -130,7 +147,6 @@ mod tests {
     use super::*;
     use crate::catalog;
     use crate::classify::{Outcome, classify};
-    use crate::endpoint::Endpoint;
 
     #[test]
     fn what_is_written_reads_back_as_the_same_code_in_every_dialect() {
@@ -140,7 +156,8 @@ mod tests {
                 (Dialect::Compatible, Endpoint::ChatCompatible),
                 (Dialect::Compatible, Endpoint::Anthropic),
             ] {
-                let answer = error(dialect, info.code, "x", "t-1");
+                assert_eq!(endpoint.dialect(), dialect);
+                let answer = error_on(endpoint, info.code, "x", "t-1");
                 match classify(&answer.body, answer.status, &(), endpoint) {
                     Outcome::ApiError(e) => {
                         assert_eq!(e.code, info.code, "{dialect:?}");

@@ -213,11 +213,19 @@ impl App {
 
 const FIRST_FILE_ID: u64 = 300_000_000_000;
 
-/// The key from `Authorization: Bearer <key>` (the scheme is case-insensitive).
+/// The key from `Authorization: Bearer <key>` (the scheme is case-insensitive), or from
+/// `x-api-key`, which Anthropic's SDKs send.
 fn bearer_key(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get("authorization")?.to_str().ok()?.trim();
-    let (scheme, key) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !key.trim().is_empty()).then(|| key.trim())
+    let bearer = || {
+        let value = headers.get("authorization")?.to_str().ok()?.trim();
+        let (scheme, key) = value.split_once(' ')?;
+        (scheme.eq_ignore_ascii_case("bearer") && !key.trim().is_empty()).then(|| key.trim())
+    };
+    let api_key = || {
+        let key = headers.get("x-api-key")?.to_str().ok()?.trim();
+        (!key.is_empty()).then_some(key)
+    };
+    bearer().or_else(api_key)
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

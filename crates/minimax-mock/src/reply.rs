@@ -72,7 +72,7 @@ pub(crate) fn base_resp(code: ErrorCode, message: &str) -> Value {
 /// reads it).
 pub(crate) fn error_response(endpoint: Endpoint, failure: &Failure, trace_id: &str) -> Response {
     let mut answer =
-        minimax_errors::wire::error(endpoint.dialect(), failure.code, &failure.message, trace_id);
+        minimax_errors::wire::error_on(endpoint, failure.code, &failure.message, trace_id);
     if endpoint.dialect() == Dialect::Native && endpoint == Endpoint::T2a {
         // T2A's error bodies carry `data: null` too.
         let mut body: Value = serde_json::from_slice(&answer.body).unwrap_or_default();

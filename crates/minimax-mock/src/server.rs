@@ -163,6 +163,7 @@ fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/v1/text/chatcompletion_v2", post(chat_native))
         .route("/v1/chat/completions", post(chat_compatible))
+        .route("/anthropic/v1/messages", post(anthropic_messages))
         .route("/v1/t2a_v2", post(t2a))
         .route("/v1/voice_clone", post(voice_clone))
         .route("/v1/files/upload", post(upload))
@@ -222,6 +223,10 @@ async fn chat_native(State(app): AppState, request: Request) -> Response {
 
 async fn chat_compatible(State(app): AppState, request: Request) -> Response {
     json_endpoint(&app, Endpoint::ChatCompatible, request, chat::complete).await
+}
+
+async fn anthropic_messages(State(app): AppState, request: Request) -> Response {
+    json_endpoint(&app, Endpoint::Anthropic, request, chat::message).await
 }
 
 async fn t2a(State(app): AppState, request: Request) -> Response {

@@ -116,3 +116,62 @@ async fn streams() {
         "4 audio chunks and the final status 2"
     );
 }
+
+#[tokio::test]
+async fn the_anthropic_endpoint_answers_as_anthropic_does() {
+    let mut config = config();
+    config.keys[1].balance = Some(0);
+    let server = start(config, Scenario::default()).await;
+    let body = json!({"model": "MiniMax-M2", "max_tokens": 64,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "hi there"}]}]});
+    // Anthropic's SDKs send the key as x-api-key.
+    let url = format!("{}/anthropic/v1/messages", server.url());
+    let send = |key: &'static str, body: Value| {
+        reqwest::Client::new()
+            .post(&url)
+            .header("x-api-key", key)
+            .json(&body)
+            .send()
+    };
+    let plain = answer(
+        send(DEMO_KEY, body.clone()).await.unwrap(),
+        Endpoint::Anthropic,
+    )
+    .await;
+    assert_eq!((plain.status, plain.code()), (200, Some(0)));
+    assert_eq!(plain.json()["type"], "message");
+    assert_eq!(plain.json()["content"][0]["text"], "You said: hi there");
+
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let stream = answer(send(DEMO_KEY, streamed).await.unwrap(), Endpoint::Anthropic).await;
+    assert_eq!(
+        stream.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&stream.body)
+    );
+    let text = String::from_utf8_lossy(&stream.body);
+    assert!(text.starts_with("event: message_start\n"), "{text}");
+    assert!(text.ends_with("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
+
+    // Errors in Anthropic's envelope; an empty balance is HTTP 500 here, as real accounts see.
+    let broke = answer(
+        send(OTHER_KEY, body.clone()).await.unwrap(),
+        Endpoint::Anthropic,
+    )
+    .await;
+    assert_eq!((broke.status, broke.code()), (500, Some(1008)));
+    assert_eq!(broke.json()["type"], "error");
+    assert_eq!(broke.json()["error"]["type"], "api_error");
+    let bad_key = answer(send("sk-nobody", body).await.unwrap(), Endpoint::Anthropic).await;
+    assert_eq!((bad_key.status, bad_key.code()), (401, Some(2049)));
+    let invalid = answer(
+        send(DEMO_KEY, json!({"model": "MiniMax-M2", "messages": []}))
+            .await
+            .unwrap(),
+        Endpoint::Anthropic,
+    )
+    .await;
+    assert_eq!((invalid.status, invalid.code()), (400, Some(2013)));
+}
