@@ -1,9 +1,12 @@
 //! Fail fast after an account-level failure: once MiniMax says the key is wrong (1004, 2049), the
 //! balance is gone (1008) or the plan's quota is spent (2056), every call would fail the same
-//! way, so for a while calls fail locally, with the reason, instead of hammering the API.
+//! way, so for a while calls of that account fail locally, with the reason, instead of
+//! hammering the API. Other accounts of the same client (a proxy's many keys) are not touched.
 
+use crate::pacer::AccountId;
 use minimax_errors::ErrorCode;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
 use tokio::time::{Duration, Instant};
 
 /// The codes that say something about the whole account rather than one request.
@@ -25,15 +28,27 @@ pub struct Tripped {
     pub until: Instant,
 }
 
-/// The account breaker of one client.
+/// The account breakers of one client, one per account.
 #[derive(Debug, Default)]
 pub struct AccountBreaker {
-    tripped: Mutex<Option<Tripped>>,
+    tripped: Mutex<HashMap<AccountId, Tripped>>,
 }
 
 impl AccountBreaker {
-    /// Records a final answer's code at `now`; account codes open the breaker for `hold`.
-    pub fn record(&self, code: ErrorCode, trace_id: Option<&str>, hold: Duration, now: Instant) {
+    fn lock(&self) -> MutexGuard<'_, HashMap<AccountId, Tripped>> {
+        self.tripped.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a final answer's code for `account` at `now`; account codes open its breaker
+    /// for `hold`.
+    pub fn record(
+        &self,
+        account: AccountId,
+        code: ErrorCode,
+        trace_id: Option<&str>,
+        hold: Duration,
+        now: Instant,
+    ) {
         if hold.is_zero() || !ACCOUNT_CODES.contains(&code) {
             return;
         }
@@ -42,25 +57,28 @@ impl AccountBreaker {
             trace_id: trace_id.map(str::to_string),
             until: now + hold,
         };
-        *self.tripped.lock().unwrap_or_else(|e| e.into_inner()) = Some(tripped);
+        let mut all = self.lock();
+        // Breakers that closed are forgotten, so keys that come and go do not pile up.
+        all.retain(|_, t| now < t.until);
+        all.insert(account, tripped);
     }
 
-    /// Whether calls must fail fast at `now`, and why.
-    pub fn check(&self, now: Instant) -> Option<Tripped> {
-        let mut tripped = self.tripped.lock().unwrap_or_else(|e| e.into_inner());
-        match &*tripped {
+    /// Whether calls of `account` must fail fast at `now`, and why.
+    pub fn check(&self, account: AccountId, now: Instant) -> Option<Tripped> {
+        let mut all = self.lock();
+        match all.get(&account) {
             Some(t) if now < t.until => Some(t.clone()),
             Some(_) => {
-                *tripped = None;
+                all.remove(&account);
                 None
             }
             None => None,
         }
     }
 
-    /// Closes the breaker (e.g. after the key was replaced or the balance topped up).
+    /// Closes every breaker (e.g. after the key was replaced or the balance topped up).
     pub fn clear(&self) {
-        *self.tripped.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.lock().clear();
     }
 }
 
@@ -71,21 +89,26 @@ mod tests {
     #[test]
     fn opens_only_for_account_codes_and_closes_in_time() {
         let breaker = AccountBreaker::default();
+        let (a, b) = (AccountId::of_key("sk-api-a"), AccountId::of_key("sk-api-b"));
         let t0 = Instant::now();
         let minute = Duration::from_secs(60);
-        breaker.record(ErrorCode::RATE_LIMIT, None, minute, t0);
-        assert!(breaker.check(t0).is_none());
+        breaker.record(a, ErrorCode::RATE_LIMIT, None, minute, t0);
+        assert!(breaker.check(a, t0).is_none());
         let hold = Duration::from_millis(30);
-        breaker.record(ErrorCode::INSUFFICIENT_BALANCE, Some("t1"), hold, t0);
+        breaker.record(a, ErrorCode::INSUFFICIENT_BALANCE, Some("t1"), hold, t0);
         assert_eq!(
             breaker
-                .check(t0 + hold - Duration::from_millis(1))
+                .check(a, t0 + hold - Duration::from_millis(1))
                 .map(|t| t.code),
             Some(ErrorCode::INSUFFICIENT_BALANCE)
         );
-        assert!(breaker.check(t0 + hold).is_none());
-        breaker.record(ErrorCode::INVALID_API_KEY, None, minute, t0);
+        assert!(
+            breaker.check(b, t0).is_none(),
+            "another account is not touched"
+        );
+        assert!(breaker.check(a, t0 + hold).is_none());
+        breaker.record(a, ErrorCode::INVALID_API_KEY, None, minute, t0);
         breaker.clear();
-        assert!(breaker.check(t0).is_none());
+        assert!(breaker.check(a, t0).is_none());
     }
 }

@@ -79,6 +79,16 @@ impl Cause {
         }
     }
 
+    /// The outcome it is counted as.
+    pub fn seen(&self) -> minimax_errors::Seen {
+        use minimax_errors::Seen;
+        match self {
+            Cause::Api { code, .. } => Seen::Code(*code),
+            Cause::Malformed { .. } => Seen::Malformed,
+            Cause::Transport(_) => Seen::Transport,
+        }
+    }
+
     /// The cause behind a failed outcome (`None` for a success). Server text is already
     /// scrubbed by the classifier.
     pub fn from_outcome(outcome: Outcome) -> Option<Cause> {

@@ -319,6 +319,7 @@ impl Executor {
                     let code = failure.code();
                     if let Some(code) = code {
                         strategy.breaker.record(
+                            state.call.account,
                             code,
                             failure.trace_id.as_deref(),
                             strategy.fail_fast_for,
@@ -469,11 +470,7 @@ impl AttemptFailure {
     }
 
     fn seen(&self) -> Seen {
-        match &self.cause {
-            Cause::Api { code, .. } => Seen::Code(*code),
-            Cause::Malformed { .. } => Seen::Malformed,
-            Cause::Transport(_) => Seen::Transport,
-        }
+        self.cause.seen()
     }
 }
 

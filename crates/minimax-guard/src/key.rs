@@ -35,11 +35,17 @@ impl ApiKey {
     }
 
     /// The `Authorization` header value, marked sensitive so HTTP debugging never prints it.
-    pub(crate) fn header_value(
-        &self,
-    ) -> Result<http::HeaderValue, http::header::InvalidHeaderValue> {
+    pub fn header_value(&self) -> Result<http::HeaderValue, http::header::InvalidHeaderValue> {
         let mut value =
             http::HeaderValue::from_str(&format!("Bearer {}", self.0.expose_secret().trim()))?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
+    /// The key alone as a header value (`x-api-key`, as Anthropic's SDKs send it), marked
+    /// sensitive.
+    pub fn bare_header_value(&self) -> Result<http::HeaderValue, http::header::InvalidHeaderValue> {
+        let mut value = http::HeaderValue::from_str(self.0.expose_secret().trim())?;
         value.set_sensitive(true);
         Ok(value)
     }

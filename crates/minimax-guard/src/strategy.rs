@@ -132,7 +132,7 @@ impl RetryStrategy {
         state: &mut CallState,
     ) -> Result<Option<Permit>, GuardError> {
         let now = self.clock.now();
-        if let Some(tripped) = self.breaker.check(now) {
+        if let Some(tripped) = self.breaker.check(state.call.account, now) {
             return Err(GuardError::FailingFast {
                 code: tripped.code,
                 trace_id: tripped.trace_id,
@@ -337,6 +337,7 @@ mod tests {
     async fn an_open_breaker_fails_the_call_before_it_waits_or_is_sent() {
         let strategy = strategy(PacingConfig::default(), 500);
         strategy.breaker.record(
+            AccountId::UNKNOWN,
             minimax_errors::ErrorCode::INSUFFICIENT_BALANCE,
             Some("t-1"),
             Duration::from_secs(60),

@@ -24,6 +24,10 @@ const MAX_EVENT: usize = 16 << 20;
 
 /// A stream whose first data event arrived and was good.
 pub(crate) struct OpenStream {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    /// Everything read up to and including the first data event.
+    head: Bytes,
     body: BoxStream<'static, reqwest::Result<Bytes>>,
     decoder: Decoder,
     check: StreamCheck,
@@ -69,6 +73,9 @@ pub(crate) async fn open(
                 EventVerdict::Failed(_) => return answer(read),
                 EventVerdict::Data => {
                     return Ok(Attempt::Started(OpenStream {
+                        status,
+                        headers,
+                        head: Bytes::from(read),
                         body,
                         decoder,
                         check,
@@ -78,6 +85,106 @@ pub(crate) async fn open(
                 }
             }
         }
+    }
+}
+
+/// A started stream passed on byte for byte, as a proxy passes it: what was read to open it,
+/// then each chunk as it arrives. Its events are still judged on the way, so a failure after
+/// the start (an error event, a cut-off, a lost connection) is told to the caller.
+pub struct RawStream(OpenStream);
+
+/// How a passed-on stream ended.
+pub type StreamEnd = Result<(), Cause>;
+
+impl RawStream {
+    /// Reads a streamed answer up to its first data event, as the client's streams do:
+    /// started if that event is good; otherwise the bytes read, as a whole answer for the
+    /// executor to classify and retry.
+    pub async fn open(
+        response: reqwest::Response,
+        endpoint: Endpoint,
+    ) -> Result<Attempt<RawStream>, TransportFailure> {
+        Ok(match open(response, endpoint).await? {
+            Attempt::Started(open) => Attempt::Started(RawStream(open)),
+            Attempt::Answer(answer) => Attempt::Answer(answer),
+        })
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+        &self.0.headers
+    }
+
+    /// The bytes, unchanged; `ended` is called once with how the stream ended. A lost
+    /// connection ends the byte stream with an error, so whoever reads it sees the cut.
+    pub fn into_bytes(
+        self,
+        ended: impl FnOnce(StreamEnd) + Send + 'static,
+    ) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
+        let mut open = self.0;
+        let head = std::mem::take(&mut open.head);
+        // The events after the first one that came in the same read are judged now.
+        let mut failure = None;
+        for event in std::mem::take(&mut open.pending) {
+            judge_raw(&mut open.check, &event, &mut failure);
+        }
+        let first = stream::once(async move { Ok(head) });
+        let rest = stream::unfold(Some((open, failure, Some(ended))), |state| async move {
+            let (mut open, mut failure, mut ended) = state?;
+            match open.body.next().await {
+                Some(Ok(chunk)) => {
+                    let mut events = Vec::new();
+                    if open.decoder.feed(&chunk, &mut events).is_err() {
+                        failure.get_or_insert(Cause::Transport(too_large()));
+                    }
+                    for event in &events {
+                        judge_raw(&mut open.check, event, &mut failure);
+                    }
+                    Some((Ok(chunk), Some((open, failure, ended))))
+                }
+                Some(Err(error)) => {
+                    let lost = TransportFailure {
+                        kind: TransportKind::ConnectionLost,
+                        detail: TransportFailure::from_reqwest(&error).detail,
+                    };
+                    if let Some(ended) = ended.take() {
+                        ended(Err(failure.unwrap_or(Cause::Transport(lost))));
+                    }
+                    let cut = std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "the upstream stream was cut off",
+                    );
+                    Some((Err(cut), None))
+                }
+                None => {
+                    if let Some(last) = open.decoder.finish() {
+                        judge_raw(&mut open.check, &last, &mut failure);
+                    }
+                    if failure.is_none() {
+                        failure = Cause::from_outcome(open.check.end());
+                    }
+                    if let Some(ended) = ended.take() {
+                        ended(failure.map_or(Ok(()), Err));
+                    }
+                    None
+                }
+            }
+        });
+        first.chain(rest).boxed()
+    }
+}
+
+/// Judges one event of a passed-on stream, keeping the first failure.
+fn judge_raw(check: &mut StreamCheck, event: &Event<'_>, failure: &mut Option<Cause>) {
+    if let EventVerdict::Failed(outcome) = check.event(event)
+        && failure.is_none()
+    {
+        *failure = Cause::from_outcome(outcome);
     }
 }
 

@@ -1,0 +1,394 @@
+//! The proxy in front of the mock, over real sockets: every dialect, streams, retries, keys,
+//! checks, pacing.
+
+use minimax_errors::classify::classify;
+use minimax_errors::{Endpoint, ErrorCode};
+use minimax_mock::{Action, DEMO_KEY, EndpointFaults, KeyConfig, MockConfig, MockServer, Scenario};
+use minimax_proxy::{ProxyConfig, ProxyServer, Upstream, VirtualKey};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const BROKE_KEY: &str = "sk-api-broke-account";
+
+fn mock_config() -> MockConfig {
+    let mut config = MockConfig::default();
+    config.keys.push(KeyConfig {
+        key: BROKE_KEY.to_string(),
+        name: "broke".to_string(),
+        balance: Some(0),
+        ..KeyConfig::default()
+    });
+    config
+}
+
+async fn mock(scenario: Scenario) -> MockServer {
+    MockServer::start("127.0.0.1:0".parse().unwrap(), mock_config(), scenario)
+        .await
+        .unwrap()
+}
+
+async fn proxy_to(mock: &MockServer, tweak: impl FnOnce(&mut ProxyConfig)) -> ProxyServer {
+    let mut config = ProxyConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        upstream: Upstream::Url(mock.url()),
+        ..ProxyConfig::default()
+    };
+    tweak(&mut config);
+    ProxyServer::start(config).await.unwrap()
+}
+
+struct Reply {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn attempts(&self) -> u32 {
+        self.header("x-mmerr-attempts").unwrap().parse().unwrap()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    fn code(&self, endpoint: Endpoint) -> Option<ErrorCode> {
+        match classify(&self.body, self.status, &self.headers, endpoint) {
+            minimax_errors::classify::Outcome::Success(_) => Some(ErrorCode::SUCCESS),
+            minimax_errors::classify::Outcome::ApiError(e) => Some(e.code),
+            minimax_errors::classify::Outcome::Malformed(_) => None,
+        }
+    }
+}
+
+async fn post(base: &str, path: &str, key: (&str, &str), body: &Value) -> Reply {
+    let response = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header(key.0, key.1)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response.bytes().await.unwrap().to_vec(),
+    }
+}
+
+fn bearer(key: &str) -> (&'static str, String) {
+    ("authorization", format!("Bearer {key}"))
+}
+
+fn chat() -> Value {
+    json!({"model": "MiniMax-M2", "messages": [{"role": "user", "content": "hello"}]})
+}
+
+fn message() -> Value {
+    json!({"model": "MiniMax-M2", "max_tokens": 64, "messages": [{"role": "user", "content": "hello"}]})
+}
+
+#[tokio::test]
+async fn every_dialect_passes_through_with_what_the_guard_did() {
+    let mock = mock(Scenario::default()).await;
+    let proxy = proxy_to(&mock, |_| {}).await;
+    let auth = bearer(DEMO_KEY);
+    let native = post(
+        &proxy.url(),
+        "/v1/text/chatcompletion_v2",
+        (auth.0, &auth.1),
+        &chat(),
+    )
+    .await;
+    assert_eq!(native.status, 200);
+    assert_eq!(native.code(Endpoint::Chat), Some(ErrorCode::SUCCESS));
+    assert_eq!(native.attempts(), 1);
+    assert!(
+        native.header("trace-id").is_some(),
+        "MiniMax's trace id passes through"
+    );
+    assert_eq!(
+        native.json()["choices"][0]["message"]["content"],
+        "You said: hello"
+    );
+
+    let compatible = post(
+        &proxy.url(),
+        "/v1/chat/completions",
+        (auth.0, &auth.1),
+        &chat(),
+    )
+    .await;
+    assert_eq!(
+        compatible.code(Endpoint::ChatCompatible),
+        Some(ErrorCode::SUCCESS)
+    );
+
+    let anthropic = post(
+        &proxy.url(),
+        "/anthropic/v1/messages",
+        ("x-api-key", DEMO_KEY),
+        &message(),
+    )
+    .await;
+    assert_eq!(anthropic.status, 200);
+    assert_eq!(anthropic.json()["content"][0]["text"], "You said: hello");
+
+    // Streams come through whole, as MiniMax sent them.
+    let mut streamed = message();
+    streamed["stream"] = json!(true);
+    let stream = post(
+        &proxy.url(),
+        "/anthropic/v1/messages",
+        ("x-api-key", DEMO_KEY),
+        &streamed,
+    )
+    .await;
+    let direct = post(
+        &mock.url(),
+        "/anthropic/v1/messages",
+        ("x-api-key", DEMO_KEY),
+        &streamed,
+    )
+    .await;
+    assert_eq!(stream.header("content-type"), Some("text/event-stream"));
+    let (ours, theirs) = (
+        String::from_utf8_lossy(&stream.body),
+        String::from_utf8_lossy(&direct.body),
+    );
+    // The mock's ids carry its trace id; the events are otherwise the same.
+    assert_eq!(ours.lines().count(), theirs.lines().count());
+    assert!(ours.ends_with("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
+    let mut compatible_stream = chat();
+    compatible_stream["stream"] = json!(true);
+    let stream = post(
+        &proxy.url(),
+        "/v1/chat/completions",
+        (auth.0, &auth.1),
+        &compatible_stream,
+    )
+    .await;
+    assert!(String::from_utf8_lossy(&stream.body).ends_with("data: [DONE]\n\n"));
+    assert_eq!(stream.attempts(), 1);
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn what_is_worth_retrying_is_absorbed_and_the_rest_comes_back_at_once() {
+    let scenario = Scenario::new(3)
+        .with(EndpointFaults::on(Some(Endpoint::Anthropic)).sequence([
+            Action::Overloaded,
+            Action::Code(ErrorCode::RATE_LIMIT),
+            Action::Ok,
+        ]))
+        .with(EndpointFaults::on(Some(Endpoint::Chat)).sequence([Action::Html502, Action::Ok]));
+    let mock = mock(scenario).await;
+    let proxy = proxy_to(&mock, |_| {}).await;
+    let ok = post(
+        &proxy.url(),
+        "/anthropic/v1/messages",
+        ("x-api-key", DEMO_KEY),
+        &message(),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    assert_eq!(ok.attempts(), 3, "529 and 1002 were retried");
+    let auth = bearer(DEMO_KEY);
+    let native = post(
+        &proxy.url(),
+        "/v1/text/chatcompletion_v2",
+        (auth.0, &auth.1),
+        &chat(),
+    )
+    .await;
+    assert_eq!(
+        (native.status, native.attempts()),
+        (200, 2),
+        "a gateway page is retried"
+    );
+
+    // An empty balance: HTTP 500 on this endpoint, but final. One call, MiniMax's answer intact.
+    let before = mock.stats().requests;
+    let broke = post(
+        &proxy.url(),
+        "/anthropic/v1/messages",
+        ("x-api-key", BROKE_KEY),
+        &message(),
+    )
+    .await;
+    assert_eq!(broke.status, 500);
+    assert_eq!(
+        broke.code(Endpoint::Anthropic),
+        Some(ErrorCode::INSUFFICIENT_BALANCE)
+    );
+    assert!(
+        broke.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(1008)")
+    );
+    assert_eq!(broke.attempts(), 1);
+    assert_eq!(mock.stats().requests, before + 1);
+    // A bad key on the native endpoint: HTTP 200 with base_resp, passed on unchanged.
+    let bad = bearer("sk-api-nobody");
+    let refused = post(
+        &proxy.url(),
+        "/v1/text/chatcompletion_v2",
+        (bad.0, &bad.1),
+        &chat(),
+    )
+    .await;
+    assert_eq!(refused.status, 200);
+    assert_eq!(
+        refused.code(Endpoint::Chat),
+        Some(ErrorCode::INVALID_API_KEY)
+    );
+    assert_eq!(refused.attempts(), 1);
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn requests_that_break_the_rules_are_answered_locally_in_the_clients_dialect() {
+    let mock = mock(Scenario::default()).await;
+    let proxy = proxy_to(&mock, |c| c.max_body_bytes = 4096).await;
+    let auth = bearer(DEMO_KEY);
+    let bad_speed = json!({"model": "speech-02-hd", "text": "hi", "voice_setting": {"voice_id": "male-qn-qingse", "speed": 9.0}});
+    let native = post(&proxy.url(), "/v1/t2a_v2", (auth.0, &auth.1), &bad_speed).await;
+    assert_eq!(native.status, 200);
+    assert_eq!(native.json()["base_resp"]["status_code"], 2013);
+    assert_eq!(native.header("x-mmerr-local"), Some("1"));
+    let mut hot = chat();
+    hot["temperature"] = json!(0.0);
+    let compatible = post(
+        &proxy.url(),
+        "/v1/chat/completions",
+        (auth.0, &auth.1),
+        &hot,
+    )
+    .await;
+    assert_eq!(compatible.status, 400);
+    assert_eq!(
+        compatible.code(Endpoint::ChatCompatible),
+        Some(ErrorCode::INVALID_PARAMS)
+    );
+    let huge = json!({"model": "MiniMax-M2", "messages": [{"role": "user", "content": "x".repeat(10_000)}]});
+    let too_big = post(
+        &proxy.url(),
+        "/v1/chat/completions",
+        (auth.0, &auth.1),
+        &huge,
+    )
+    .await;
+    assert_eq!(too_big.status, 400);
+    assert!(String::from_utf8_lossy(&too_big.body).contains("larger than"));
+    assert_eq!(mock.stats().requests, 0, "nothing reached MiniMax");
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn virtual_keys_stand_for_the_proxys_own_keys() {
+    let mock = mock(Scenario::default()).await;
+    let proxy = proxy_to(&mock, |c| {
+        c.keys = vec![VirtualKey {
+            token: minimax_guard::ApiKey::new("team-a-token"),
+            key: Some(minimax_guard::ApiKey::new(DEMO_KEY)),
+            key_env: None,
+        }]
+    })
+    .await;
+    let auth = bearer("team-a-token");
+    let ok = post(
+        &proxy.url(),
+        "/v1/text/chatcompletion_v2",
+        (auth.0, &auth.1),
+        &chat(),
+    )
+    .await;
+    assert_eq!(ok.code(Endpoint::Chat), Some(ErrorCode::SUCCESS));
+    let anthropic = post(
+        &proxy.url(),
+        "/anthropic/v1/messages",
+        ("x-api-key", "team-a-token"),
+        &message(),
+    )
+    .await;
+    assert_eq!(anthropic.status, 200);
+    // A MiniMax key itself is not a token of this proxy.
+    let direct = bearer(DEMO_KEY);
+    let refused = post(
+        &proxy.url(),
+        "/v1/chat/completions",
+        (direct.0, &direct.1),
+        &chat(),
+    )
+    .await;
+    assert_eq!(refused.status, 401);
+    assert_eq!(
+        refused.code(Endpoint::ChatCompatible),
+        Some(ErrorCode::UNAUTHORIZED)
+    );
+    assert!(!String::from_utf8_lossy(&refused.body).contains(DEMO_KEY));
+    assert_eq!(mock.stats().requests, 2);
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_paths_pass_through_and_health_is_served() {
+    let mock = mock(Scenario::default()).await;
+    let proxy = proxy_to(&mock, |_| {}).await;
+    let auth = bearer(DEMO_KEY);
+    let unknown = post(
+        &proxy.url(),
+        "/v1/not_an_api",
+        (auth.0, &auth.1),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(unknown.status, 404, "the mock's own answer");
+    assert_eq!(unknown.attempts(), 1);
+    let health = reqwest::get(format!("{}/healthz", proxy.url()))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = reqwest::get(format!("{}/readyz", proxy.url()))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_clients_share_one_pace_and_all_get_through() {
+    let mut config = mock_config();
+    config.keys[0].rpm = Some(1800);
+    config.keys[0].burst = Some(10);
+    let mock = MockServer::start("127.0.0.1:0".parse().unwrap(), config, Scenario::default())
+        .await
+        .unwrap();
+    let proxy = Arc::new(proxy_to(&mock, |_| {}).await);
+    let url = proxy.url();
+    let mut clients = Vec::new();
+    for _ in 0..16 {
+        let url = url.clone();
+        clients.push(tokio::spawn(async move {
+            let mut ok = 0;
+            for _ in 0..10 {
+                let auth = bearer(DEMO_KEY);
+                let reply = post(&url, "/v1/chat/completions", (auth.0, &auth.1), &chat()).await;
+                ok += u32::from(reply.status == 200);
+            }
+            ok
+        }));
+    }
+    let mut ok = 0;
+    for client in clients {
+        ok += client.await.unwrap();
+    }
+    assert_eq!(ok, 160, "every request got through");
+    let calls = mock.stats().requests;
+    assert!(calls <= 160 + 8, "{calls} calls for 160 requests");
+}
