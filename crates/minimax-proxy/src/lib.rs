@@ -220,6 +220,9 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let started = std::time::Instant::now();
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_string();
     let incoming = forward::Incoming {
         method: parts.method,
         path_and_query: parts
@@ -229,5 +232,25 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         headers: parts.headers,
         body,
     };
-    forward::forward(shared, incoming).await
+    let response = forward::forward(shared, incoming).await;
+    // One line per request: never a key, never a body.
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_string()
+    };
+    tracing::info!(
+        method = %method,
+        path = %minimax_errors::scrub::scrub_text(&path),
+        status = response.status().as_u16(),
+        attempts = %header("x-mmerr-attempts"),
+        waited_ms = %header("x-mmerr-waited-ms"),
+        local = response.headers().contains_key("x-mmerr-local"),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
 }

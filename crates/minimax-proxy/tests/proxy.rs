@@ -392,3 +392,20 @@ async fn many_clients_share_one_pace_and_all_get_through() {
     let calls = mock.stats().requests;
     assert!(calls <= 160 + 8, "{calls} calls for 160 requests");
 }
+
+#[test]
+fn the_example_configuration_reads() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/proxy.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let config: ProxyConfig = toml::from_str(&text).unwrap();
+    assert_eq!(config.upstream, Upstream::Intl);
+    assert_eq!(config.keys.len(), 1);
+    assert_eq!(config.keys[0].key_env.as_deref(), Some("MINIMAX_API_KEY"));
+    assert!(config.monitor.is_some());
+    assert!(ProxyConfig::from_toml("upstream = \"ftp://x\"").is_err());
+    assert!(ProxyConfig::from_toml("deadline_secs = 0").is_err());
+    assert!(
+        ProxyConfig::from_toml("[[keys]]\ntoken = \"t\"\nkey_env = \"MMERR_TEST_UNSET_VARIABLE\"")
+            .is_err()
+    );
+}

@@ -33,6 +33,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Serve a local MiniMax look-alike with fault injection (for tests and demos).
     Mock(MockArgs),
+    /// Serve a MiniMax gateway: point any SDK's base URL at it to get the guard's retries,
+    /// pacing and monitoring.
+    Proxy(ProxyArgs),
     /// Send a few hundred requests through the guard to a faulty local MiniMax, then sum up.
     Demo(DemoArgs),
     /// Summarise error logs (JSON lines): per code, per endpoint, per hour, with a chart.
@@ -125,6 +128,24 @@ pub struct MockArgs {
     /// Faults to inject (TOML; see examples/scenario.toml).
     #[arg(long)]
     pub scenario: Option<PathBuf>,
+    /// Allow serving on an address other than loopback.
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+/// `mmerr proxy`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Address to serve on; port 0 picks a free port (default 127.0.0.1:8080, or the
+    /// configuration's).
+    #[arg(long)]
+    pub addr: Option<std::net::SocketAddr>,
+    /// Where requests go: intl (api.minimax.io), china (api.minimaxi.com) or a URL.
+    #[arg(long)]
+    pub upstream: Option<String>,
+    /// Configuration (TOML; see examples/proxy.toml): keys, checks, limits, the monitor.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Allow serving on an address other than loopback.
     #[arg(long)]
     pub allow_remote: bool,

@@ -20,6 +20,7 @@ mod explain;
 mod input;
 mod list;
 mod mock;
+mod proxy;
 mod render;
 mod report;
 mod style;
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
             None => validate::run_request(args, lang, &mut out),
         },
         Command::Mock(args) => mock::run(args, lang, &mut out),
+        Command::Proxy(args) => proxy::run(args, lang, &mut out),
         Command::Demo(args) => demo::run(args, lang, &mut out),
         Command::Report(args) => report::run(args, lang, &mut out),
         Command::Bench(cli::BenchCommand::Goodput(args)) => bench::run(args, lang, &mut out),

@@ -23,18 +23,8 @@ pub fn run(args: &MockArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result<
         Some(path) => Scenario::load(path)?,
         None => Scenario::default(),
     };
-    // Each request is logged with its outcome, on standard error; in colour only on a terminal.
-    use std::io::IsTerminal;
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_ansi(colour)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MMERR_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    // Each request is logged with its outcome, on standard error.
+    crate::style::log_to_stderr();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -138,3 +138,19 @@ pub fn cannot_write(lang: Lang, what: &str) -> String {
         Lang::En => format!("cannot write {what}"),
     }
 }
+
+/// Logs of a serving command (`mock`, `proxy`) on standard error, at `MMERR_LOG`'s level (info by
+/// default), in colour only on a terminal.
+pub fn log_to_stderr() {
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_ansi(colour)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MMERR_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
