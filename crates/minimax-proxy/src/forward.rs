@@ -152,9 +152,12 @@ async fn guarded(shared: Arc<Shared>, call: Call, outgoing: Outgoing, streamed: 
             response
         }
         Err((error, Some(last))) => {
-            // MiniMax's own last answer, unchanged: client code keeps working.
+            // MiniMax's own last answer, unchanged: client code keeps working. The guard has
+            // retried what was worth it; the SDKs' own retries would only repeat that.
             let report = report_of(&error);
-            answer(last, &report)
+            let mut response = answer(last, &report);
+            final_answer(response.headers_mut());
+            response
         }
         Err((error, None)) => shared.refused(endpoint, &error),
     }
@@ -198,6 +201,12 @@ fn answer(raw: RawResponse, report: &CallReport) -> Response {
     headers::report(&mut head, report.attempts, report.waited + report.paced);
     *response.headers_mut() = head;
     response
+}
+
+/// Marks an answer as final for the client: the openai and anthropic SDKs (and others built
+/// the same way) honour `x-should-retry: false` and raise at once.
+fn final_answer(headers: &mut HeaderMap) {
+    headers.insert("x-should-retry", http::HeaderValue::from_static("false"));
 }
 
 fn report_of(error: &GuardError) -> CallReport {
@@ -268,6 +277,7 @@ impl Shared {
             head.insert("trace-id", value);
         }
         head.insert("x-mmerr-local", http::HeaderValue::from_static("1"));
+        final_answer(head);
         response
     }
 
