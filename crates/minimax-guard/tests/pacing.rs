@@ -187,6 +187,32 @@ async fn callers_leave_in_the_order_they_came() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_rate_faster_than_the_timer_is_kept() {
+    // 10,000 a second: a tenth of a millisecond per turn, below tokio's timer tick.
+    let pacer = Pacer::new(PacingConfig::default().with_limits(
+        LimitGroup::Text,
+        GroupLimits {
+            rpm: Some(600_000.0),
+            ..GroupLimits::default()
+        },
+    ));
+    let account = AccountId::of_key("k");
+    let started = tokio::time::Instant::now();
+    for _ in 0..2_000 {
+        pacer
+            .acquire(account, LimitGroup::Text, 0, None)
+            .await
+            .unwrap()
+            .succeeded();
+    }
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(190) && took <= Duration::from_millis(220),
+        "2,000 turns at 10,000 a second took {took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_turn_past_the_deadline_fails_at_once_and_unsent() {
     // A known limit of 6 per minute: the tenth caller in line would wait 90 s.
     let retry = RetryConfig {

@@ -341,6 +341,9 @@ impl State {
     }
 }
 
+/// tokio's timer resolution: a sleep ends on a millisecond tick.
+const TIMER_TICK: Duration = Duration::from_millis(1);
+
 /// Connections learned after a 1041 are given back one per this many successes.
 const CAP_REGROWTH: u32 = 20;
 
@@ -423,11 +426,23 @@ impl Group {
             tokio::pin!(notified);
             notified.as_mut().enable();
             let now = clock.now();
-            let (ready, full) = {
+            let (ready, full, early) = {
                 let mut state = self.state();
-                (state.ready_at(cost, now), state.waits_for_an_answer())
+                // Faster than one turn per timer tick, turns cannot be paced one by one: those
+                // due within the coming tick go now, and the schedule moves on from theirs.
+                let gap = Duration::from_secs_f64(1.0 / state.rate.rate());
+                let early = if gap < TIMER_TICK {
+                    TIMER_TICK
+                } else {
+                    Duration::ZERO
+                };
+                (
+                    state.ready_at(cost, now),
+                    state.waits_for_an_answer(),
+                    early,
+                )
             };
-            if ready <= now && !full {
+            if ready <= now + early && !full {
                 // A call that cannot finish before its deadline is not worth a call.
                 let typical = self.state().typical.unwrap_or_default();
                 if deadline.is_some_and(|d| now + typical >= d) {
@@ -452,22 +467,28 @@ impl Group {
             }
         }
         let now = clock.now();
-        let (release, rate) = {
+        let release = {
             let mut state = self.state();
             let behind = self.waiting.load(Ordering::Acquire).saturating_sub(1);
             let waited = now > asked;
             let release = state.rate.release(now, waited || behind > 0);
-            let rate = state.rate.rate();
-            state.next_free = state.next_free.max(now) + Duration::from_secs_f64(1.0 / rate);
+            let gap = Duration::from_secs_f64(1.0 / state.rate.rate());
+            // Faster than the timer's tick, a turn taken up to a tick late keeps the schedule
+            // (the sleep before it ended on the tick); slower, each turn sets the next.
+            let late = now.saturating_duration_since(state.next_free);
+            state.next_free = if gap < TIMER_TICK && late <= TIMER_TICK {
+                state.next_free + gap
+            } else {
+                state.next_free.max(now) + gap
+            };
             if let Some(window) = &mut state.window {
                 window.spend(cost, now);
             }
             state.in_flight += 1;
             state.used = now;
-            (release, rate)
+            release
         };
         drop(turn);
-        let _ = rate;
         Ok(Permit {
             group: self,
             clock,
