@@ -473,10 +473,12 @@ impl Group {
             let waited = now > asked;
             let release = state.rate.release(now, waited || behind > 0);
             let gap = Duration::from_secs_f64(1.0 / state.rate.rate());
-            // Faster than the timer's tick, a turn taken up to a tick late keeps the schedule
-            // (the sleep before it ended on the tick); slower, each turn sets the next.
+            // When a tick is a sizeable part of a turn (above 100 turns a second), a turn taken
+            // up to a tick late keeps the schedule: the sleep before it ended on the tick, and
+            // losing that time each turn would pace well below the rate. Slower, each turn
+            // sets the next.
             let late = now.saturating_duration_since(state.next_free);
-            state.next_free = if gap < TIMER_TICK && late <= TIMER_TICK {
+            state.next_free = if gap < 10 * TIMER_TICK && late <= TIMER_TICK {
                 state.next_free + gap
             } else {
                 state.next_free.max(now) + gap
