@@ -96,6 +96,7 @@ pub struct ProxyServer {
     shared: Arc<Shared>,
     shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    monitor: Option<Monitor>,
     _alerting: Option<Alerting>,
 }
 
@@ -123,12 +124,14 @@ impl ProxyServer {
         let mut executor = Executor::new(retry);
         let mut alerting = None;
         let mut observer = None;
+        let mut monitor = None;
         if let Some(monitor_config) = &config.monitor {
-            let monitor = Monitor::new(monitor_config.clone())?;
-            let as_observer: Arc<dyn Observer> = monitor.as_observer();
+            let watching = Monitor::new(monitor_config.clone())?;
+            let as_observer: Arc<dyn Observer> = watching.as_observer();
             executor = executor.with_observer(Arc::clone(&as_observer));
             observer = Some(as_observer);
-            alerting = Some(monitor.spawn_alerting(Vec::new()));
+            alerting = Some(watching.spawn_alerting(Vec::new()));
+            monitor = Some(watching);
         }
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
@@ -167,6 +170,7 @@ impl ProxyServer {
             shared,
             shutdown,
             task,
+            monitor,
             _alerting: alerting,
         })
     }
@@ -184,6 +188,11 @@ impl ProxyServer {
     /// The executor every request goes through (its pacer, budget and breaker).
     pub fn executor(&self) -> &Executor {
         &self.shared.executor
+    }
+
+    /// The monitor, when the configuration has one.
+    pub fn monitor(&self) -> Option<&Monitor> {
+        self.monitor.as_ref()
     }
 
     /// Stops taking connections and waits for the requests in flight, up to `drain`.

@@ -409,3 +409,48 @@ fn the_example_configuration_reads() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_stream_cut_after_it_started_reaches_the_client_as_cut_and_the_monitor_hears_of_it() {
+    let scenario = Scenario::new(9)
+        .with(EndpointFaults::on(Some(Endpoint::ChatCompatible)).sequence([Action::Truncate]));
+    let mock = mock(scenario).await;
+    let proxy = proxy_to(&mock, |c| {
+        c.monitor = Some(minimax_monitor::MonitorConfig::default());
+    })
+    .await;
+    let auth = bearer(DEMO_KEY);
+    let mut body = json!({"model": "MiniMax-M2", "stream": true,
+        "messages": [{"role": "user", "content": "one two three four five six"}]});
+    let cut = post(
+        &proxy.url(),
+        "/v1/chat/completions",
+        (auth.0, &auth.1),
+        &body,
+    )
+    .await;
+    let text = String::from_utf8_lossy(&cut.body);
+    assert!(text.starts_with("data: "), "{text}");
+    assert!(
+        !text.contains("[DONE]"),
+        "the cut is passed on, not papered over: {text}"
+    );
+    assert_eq!(cut.attempts(), 1, "it had started: not retried");
+    let summary = proxy.monitor().unwrap().summary();
+    assert_eq!(
+        summary.error_breakdown.get("malformed"),
+        Some(&1),
+        "{summary:?}"
+    );
+    // The next stream is whole.
+    body["messages"][0]["content"] = json!("again");
+    let whole = post(
+        &proxy.url(),
+        "/v1/chat/completions",
+        (auth.0, &auth.1),
+        &body,
+    )
+    .await;
+    assert!(String::from_utf8_lossy(&whole.body).ends_with("data: [DONE]\n\n"));
+    proxy.stop().await;
+}

@@ -54,9 +54,10 @@ fn sdk_python() -> PathBuf {
 async fn the_python_sdks_work_unmodified_through_the_proxy() {
     let python = tokio::task::spawn_blocking(sdk_python).await.unwrap();
     let mut config = MockConfig::default();
-    for (key, balance, rpm) in [
-        ("sk-api-broke", Some(0), None),
-        ("sk-api-limited", None, Some(1800)),
+    for (key, balance, rpm, quota) in [
+        ("sk-api-broke", Some(0), None, None),
+        ("sk-api-limited", None, Some(1800), None),
+        ("sk-cp-spent-plan", None, None, Some(0)),
     ] {
         config.keys.push(KeyConfig {
             key: key.to_string(),
@@ -64,12 +65,13 @@ async fn the_python_sdks_work_unmodified_through_the_proxy() {
             balance,
             rpm,
             burst: rpm.map(|_| 10),
+            quota,
             ..KeyConfig::unlimited()
         });
     }
-    // The first four Anthropic requests go through (message, stream, bad key, empty balance);
-    // then overloads and rate limits, which the proxy absorbs.
-    let mut anthropic = vec![Action::Ok; 4];
+    // The first five Anthropic requests go through (message, stream, bad key, empty balance,
+    // spent plan); then overloads and rate limits, which the proxy absorbs.
+    let mut anthropic = vec![Action::Ok; 5];
     for _ in 0..4 {
         anthropic.extend([
             Action::Overloaded,
@@ -98,6 +100,7 @@ async fn the_python_sdks_work_unmodified_through_the_proxy() {
         .env("KEY", DEMO_KEY)
         .env("BROKE_KEY", "sk-api-broke")
         .env("LIMITED_KEY", "sk-api-limited")
+        .env("QUOTA_KEY", "sk-cp-spent-plan")
         .env_remove("OPENAI_BASE_URL")
         .env_remove("ANTHROPIC_BASE_URL");
     let output = tokio::time::timeout(

@@ -20,6 +20,7 @@ MOCK = os.environ["MOCK"]
 KEY = os.environ["KEY"]
 BROKE_KEY = os.environ["BROKE_KEY"]
 LIMITED_KEY = os.environ["LIMITED_KEY"]
+QUOTA_KEY = os.environ["QUOTA_KEY"]
 
 
 def mock_calls():
@@ -88,7 +89,26 @@ except anthropic.InternalServerError as error:
     check("anthropic 1008 comes back with its code", "(1008)" in str(error), error)
 check("anthropic 1008 is not retried", mock_calls() - before == 1, mock_calls() - before)
 
-# Overloads and rate limits on the way (the mock injects them on this endpoint) are absorbed.
+# A spent plan window (2056) arrives as HTTP 429, which looks like a rate limit: it is final,
+# raised at once with MiniMax's message and code.
+before = mock_calls()
+try:
+    anthropic.Anthropic(base_url=PROXY + "/anthropic", api_key=QUOTA_KEY).messages.create(
+        model="MiniMax-M2", max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+    )
+    check("anthropic 2056", False, "no error raised")
+except anthropic.RateLimitError as error:
+    check("anthropic 2056 comes back with its code", "(2056)" in str(error), error)
+check("anthropic 2056 is not retried", mock_calls() - before == 1, mock_calls() - before)
+
+# From here the mock answers this endpoint with overloads and rate limits: a stream that meets
+# them before its first event is retried by the proxy, and the agent never sees them.
+with claude.messages.stream(
+    model="MiniMax-M2", max_tokens=64, messages=[{"role": "user", "content": "agent turn"}]
+) as stream:
+    text = "".join(stream.text_stream)
+check("anthropic stream through 529 and 1002", text == "You said: agent turn", text)
+
 for i in range(20):
     claude.messages.create(
         model="MiniMax-M2", max_tokens=8, messages=[{"role": "user", "content": f"n{i}"}]
