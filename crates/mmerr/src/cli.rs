@@ -114,6 +114,9 @@ pub struct DemoArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Send the requests as an SDK would, straight and then through `mmerr proxy`, and compare.
+    #[arg(long)]
+    pub proxy: bool,
 }
 
 /// `mmerr mock`.

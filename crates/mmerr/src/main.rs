@@ -16,6 +16,7 @@ mod bench;
 mod check;
 mod cli;
 mod demo;
+mod demo_proxy;
 mod explain;
 mod input;
 mod list;
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
         },
         Command::Mock(args) => mock::run(args, lang, &mut out),
         Command::Proxy(args) => proxy::run(args, lang, &mut out),
+        Command::Demo(args) if args.proxy => demo_proxy::run(args, lang, &mut out),
         Command::Demo(args) => demo::run(args, lang, &mut out),
         Command::Report(args) => report::run(args, lang, &mut out),
         Command::Bench(cli::BenchCommand::Goodput(args)) => bench::run(args, lang, &mut out),

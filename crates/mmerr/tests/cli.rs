@@ -615,6 +615,28 @@ mod demo {
         }
         mmerr().args(["demo", "--requests", "5"]).assert().code(2);
     }
+
+    #[test]
+    fn through_the_proxy_only_what_cannot_succeed_fails() {
+        let s = json_output(
+            mmerr().args(["demo", "--proxy", "--requests", "100", "--json"]),
+            0,
+        );
+        let (straight, proxied) = (&s["straight"], &s["through_proxy"]);
+        let n = |side: &serde_json::Value, k: &str| side[k].as_u64().unwrap();
+        assert_eq!(n(straight, "succeeded") + n(straight, "failed"), 100);
+        assert_eq!(n(proxied, "succeeded") + n(proxied, "failed"), 100);
+        assert!(
+            n(straight, "failed") > 20,
+            "the SDK-style client alone meets the faults: {s}"
+        );
+        // Only the sensitive inputs (1026) fail through the proxy.
+        assert_eq!(proxied["failures"].as_object().unwrap().len(), 1, "{s}");
+        assert_eq!(n(&proxied["failures"], "1026"), n(proxied, "failed"), "{s}");
+        assert!(n(proxied, "calls_to_minimax") <= 130, "{s}");
+        let out = stdout_of(mmerr().args(["demo", "--proxy", "--requests", "20", "--lang", "zh"]));
+        assert!(out.contains("经 mmerr proxy"), "{out}");
+    }
 }
 
 mod report {
