@@ -41,7 +41,10 @@ impl MockServer {
         let app = Arc::new(App::new(config, scenario));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let router = router(Arc::clone(&app));
-        let task = tokio::spawn(serve(listener, router, header_timeout, stopped));
+        let stop = async move {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(minimax_serve::serve(listener, router, header_timeout, stop));
         Ok(MockServer {
             addr,
             app,
@@ -113,49 +116,6 @@ impl Drop for MockServer {
             let _ = shutdown.send(());
         }
     }
-}
-
-/// Serves connections until `stopped`, then lets the ones open finish. Written with hyper's
-/// connection builder rather than `axum::serve` for one setting axum does not expose: a time
-/// limit on reading a request's headers.
-async fn serve(
-    listener: TcpListener,
-    router: Router,
-    header_timeout: std::time::Duration,
-    stopped: oneshot::Receiver<()>,
-) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    tokio::pin!(stopped);
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                // Out of file descriptors, say: wait a moment rather than spin.
-                Err(_) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = &mut stopped => break,
-        };
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
 }
 
 fn router(app: Arc<App>) -> Router {

@@ -158,13 +158,11 @@ impl ProxyServer {
             .fallback(handle)
             .with_state(Arc::clone(&shared));
         let (shutdown, mut stopping) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopping.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
+        let stop = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        };
+        let header_timeout = Duration::from_secs(shared.config.body_timeout_secs);
+        let task = tokio::spawn(minimax_serve::serve(listener, router, header_timeout, stop));
         Ok(ProxyServer {
             addr,
             shared,

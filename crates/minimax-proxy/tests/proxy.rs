@@ -454,3 +454,40 @@ async fn a_stream_cut_after_it_started_reaches_the_client_as_cut_and_the_monitor
     assert!(String::from_utf8_lossy(&whole.body).ends_with("data: [DONE]\n\n"));
     proxy.stop().await;
 }
+
+#[tokio::test]
+async fn clients_that_send_too_slowly_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mock = mock(Scenario::default()).await;
+    let proxy = proxy_to(&mock, |c| c.body_timeout_secs = 1).await;
+    // Headers never finished, and a body that never comes.
+    let mut half_headers = tokio::net::TcpStream::connect(proxy.addr()).await.unwrap();
+    half_headers
+        .write_all(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut no_body = tokio::net::TcpStream::connect(proxy.addr()).await.unwrap();
+    no_body
+        .write_all(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer mmerr-demo-key\r\nContent-Length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        half_headers.read(&mut buf),
+    )
+    .await;
+    assert!(
+        matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+        "a half-sent request still holds its socket"
+    );
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), no_body.read(&mut buf))
+        .await
+        .expect("answered in time")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&buf[..read]);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("not received in time"), "{answer}");
+    assert_eq!(mock.stats().requests, 0);
+    proxy.stop().await;
+}
