@@ -42,6 +42,7 @@ mod endpoint;
 mod lang;
 mod limits;
 pub mod policy;
+pub mod quota;
 mod report;
 pub mod scrub;
 mod seen;

@@ -5,6 +5,7 @@
 
 use crate::pacer::AccountId;
 use minimax_errors::ErrorCode;
+use minimax_errors::quota::Exhausted;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use tokio::time::{Duration, Instant};
@@ -26,7 +27,23 @@ pub struct Tripped {
     pub trace_id: Option<String>,
     /// When calls are tried again.
     pub until: Instant,
+    /// When the plan window resets (Unix seconds), when the answer said so (2056).
+    pub resets_at: Option<i64>,
 }
+
+/// A final answer with an account-level code, as the breaker reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Answered<'a> {
+    /// The code.
+    pub code: ErrorCode,
+    /// The server's message (a 2056's tells when its window resets).
+    pub message: &'a str,
+    /// The answer's trace id.
+    pub trace_id: Option<&'a str>,
+}
+
+/// The longest a spent window holds calls: a week and a day, in seconds.
+const MAX_RESET_WAIT: i64 = 8 * 86_400;
 
 /// The account breakers of one client, one per account.
 #[derive(Debug, Default)]
@@ -39,23 +56,32 @@ impl AccountBreaker {
         self.tripped.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records a final answer's code for `account` at `now`; account codes open its breaker
-    /// for `hold`.
-    pub fn record(
-        &self,
-        account: AccountId,
-        code: ErrorCode,
-        trace_id: Option<&str>,
-        hold: Duration,
-        now: Instant,
-    ) {
+    /// Records a final answer for `account` at `now`; account codes open its breaker for
+    /// `hold`, or, for a spent plan window whose message tells when it resets, until then.
+    pub fn record(&self, account: AccountId, answer: Answered<'_>, hold: Duration, now: Instant) {
+        let code = answer.code;
         if hold.is_zero() || !ACCOUNT_CODES.contains(&code) {
             return;
         }
+        let resets_at = (code == ErrorCode::USAGE_LIMIT_EXCEEDED)
+            .then(|| Exhausted::read(answer.message)?.resets_at)
+            .flatten();
+        let hold = match resets_at {
+            // Until the reset, however far (a weekly window may be days away), but not past
+            // a week and a day: a wrong date must not shut the account out for ever.
+            Some(at) => {
+                let left = at
+                    .saturating_sub(minimax_errors::quota::unix_now())
+                    .clamp(0, MAX_RESET_WAIT);
+                Duration::from_secs(left.unsigned_abs())
+            }
+            None => hold,
+        };
         let tripped = Tripped {
             code,
-            trace_id: trace_id.map(str::to_string),
+            trace_id: answer.trace_id.map(str::to_string),
             until: now + hold,
+            resets_at,
         };
         let mut all = self.lock();
         // Breakers that closed are forgotten, so keys that come and go do not pile up.
@@ -92,10 +118,19 @@ mod tests {
         let (a, b) = (AccountId::of_key("sk-api-a"), AccountId::of_key("sk-api-b"));
         let t0 = Instant::now();
         let minute = Duration::from_secs(60);
-        breaker.record(a, ErrorCode::RATE_LIMIT, None, minute, t0);
+        let answer = |code| Answered {
+            code,
+            message: "",
+            trace_id: None,
+        };
+        breaker.record(a, answer(ErrorCode::RATE_LIMIT), minute, t0);
         assert!(breaker.check(a, t0).is_none());
         let hold = Duration::from_millis(30);
-        breaker.record(a, ErrorCode::INSUFFICIENT_BALANCE, Some("t1"), hold, t0);
+        let balance = Answered {
+            trace_id: Some("t1"),
+            ..answer(ErrorCode::INSUFFICIENT_BALANCE)
+        };
+        breaker.record(a, balance, hold, t0);
         assert_eq!(
             breaker
                 .check(a, t0 + hold - Duration::from_millis(1))
@@ -107,8 +142,35 @@ mod tests {
             "another account is not touched"
         );
         assert!(breaker.check(a, t0 + hold).is_none());
-        breaker.record(a, ErrorCode::INVALID_API_KEY, None, minute, t0);
+        breaker.record(a, answer(ErrorCode::INVALID_API_KEY), minute, t0);
         breaker.clear();
         assert!(breaker.check(a, t0).is_none());
+    }
+
+    #[test]
+    fn a_spent_window_holds_until_its_reset() {
+        let breaker = AccountBreaker::default();
+        let a = AccountId::of_key("sk-cp-a");
+        let t0 = Instant::now();
+        let resets = minimax_errors::quota::unix_now() + 3 * 3600;
+        let when = minimax_errors::quota::rfc3339(resets);
+        let message = format!(
+            "usage limit exceeded, 5-hour usage limit reached for Token Plan Plus (10/10 used), resets at {when}"
+        );
+        let answer = Answered {
+            code: ErrorCode::USAGE_LIMIT_EXCEEDED,
+            message: &message,
+            trace_id: None,
+        };
+        breaker.record(a, answer, Duration::from_secs(60), t0);
+        let tripped = breaker
+            .check(a, t0 + Duration::from_secs(3 * 3600 - 5))
+            .unwrap();
+        assert_eq!(tripped.resets_at, Some(resets));
+        assert!(
+            breaker
+                .check(a, t0 + Duration::from_secs(3 * 3600 + 1))
+                .is_none()
+        );
     }
 }

@@ -232,11 +232,15 @@ pub enum GuardError {
     /// The request breaks MiniMax's rules; it was not sent.
     #[error("request not sent: {}", describe_invalid(.0))]
     Invalid(Box<Validation>),
-    /// An account-level failure happened recently; calls fail fast until `remaining` passes.
-    #[error("not sent: MiniMax answered {code} ({}) recently{}; calls fail fast for another {:.0} s. {}",
+    /// An account-level failure happened recently; calls of that account fail fast until
+    /// `remaining` passes (for a spent plan window, until it resets).
+    #[error("not sent: MiniMax answered {code} ({}) recently{}; calls fail fast for another {}. {}",
         code.info().message.en,
         trace_id.as_deref().map(|t| format!(" [trace {t}]")).unwrap_or_default(),
-        remaining.as_secs_f64(),
+        match resets_at {
+            Some(at) => minimax_errors::quota::resets_text(*at, minimax_errors::quota::unix_now(), minimax_errors::Lang::En).replacen("resets", "until it resets", 1),
+            None => format!("{:.0} s", remaining.as_secs_f64()),
+        },
         code.info().solution.en)]
     FailingFast {
         /// The account-level code.
@@ -245,6 +249,8 @@ pub enum GuardError {
         trace_id: Option<String>,
         /// How long calls keep failing fast.
         remaining: Duration,
+        /// When the plan window resets (Unix seconds), for a spent window (2056).
+        resets_at: Option<i64>,
     },
     /// The call's turn under the account's pace would come after its deadline; it was not
     /// sent.

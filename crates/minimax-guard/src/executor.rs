@@ -4,6 +4,7 @@
 //! feedback, budget, delay), the observer, the wait. Nothing else lives here.
 
 use crate::breaker::AccountBreaker;
+use crate::breaker::Answered;
 use crate::budget::{Budget, BudgetConfig, RetryBudget};
 use crate::classifier::{Classifiers, ClassifyRetry, Failure};
 use crate::clock::{Clock, TokioClock};
@@ -317,11 +318,20 @@ impl Executor {
                 }
                 Next::Stop(stopped) => {
                     let code = failure.code();
-                    if let Some(code) = code {
+                    if let Cause::Api {
+                        code,
+                        server_message,
+                        ..
+                    } = &failure.cause
+                    {
+                        let answered = Answered {
+                            code: *code,
+                            message: server_message,
+                            trace_id: failure.trace_id.as_deref(),
+                        };
                         strategy.breaker.record(
                             state.call.account,
-                            code,
-                            failure.trace_id.as_deref(),
+                            answered,
                             strategy.fail_fast_for,
                             clock.now(),
                         );

@@ -137,6 +137,7 @@ impl RetryStrategy {
                 code: tripped.code,
                 trace_id: tripped.trace_id,
                 remaining: tripped.until.saturating_duration_since(now),
+                resets_at: tripped.resets_at,
             });
         }
         if !self.pacer.is_enabled() {
@@ -336,10 +337,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_open_breaker_fails_the_call_before_it_waits_or_is_sent() {
         let strategy = strategy(PacingConfig::default(), 500);
+        let answered = crate::breaker::Answered {
+            code: minimax_errors::ErrorCode::INSUFFICIENT_BALANCE,
+            message: "insufficient balance",
+            trace_id: Some("t-1"),
+        };
         strategy.breaker.record(
             AccountId::UNKNOWN,
-            minimax_errors::ErrorCode::INSUFFICIENT_BALANCE,
-            Some("t-1"),
+            answered,
             Duration::from_secs(60),
             strategy.clock.now(),
         );
