@@ -204,8 +204,15 @@ impl App {
             }
             Action::Ok | Action::Reset | Action::Truncate => {}
         }
-        if let Some(Err(code)) = self.with_account(&ctx.key, |a| a.admit(Instant::now())) {
-            return Err(ctx.finish(Err(Failure::code(code))).await);
+        let refused = self.with_account(&ctx.key, |a| {
+            let now = Instant::now();
+            a.admit(now).map_err(|code| match code {
+                ErrorCode::USAGE_LIMIT_EXCEEDED => Failure::with(code, a.exhausted_message(now)),
+                code => Failure::code(code),
+            })
+        });
+        if let Some(Err(failure)) = refused {
+            return Err(ctx.finish(Err(failure)).await);
         }
         Ok(ctx)
     }
@@ -215,7 +222,7 @@ const FIRST_FILE_ID: u64 = 300_000_000_000;
 
 /// The key from `Authorization: Bearer <key>` (the scheme is case-insensitive), or from
 /// `x-api-key`, which Anthropic's SDKs send.
-fn bearer_key(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_key(headers: &HeaderMap) -> Option<&str> {
     let bearer = || {
         let value = headers.get("authorization")?.to_str().ok()?.trim();
         let (scheme, key) = value.split_once(' ')?;

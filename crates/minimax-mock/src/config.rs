@@ -24,6 +24,8 @@ pub struct MockConfig {
     /// How long a client may take to send a request's body, in milliseconds; a slower one gets
     /// 2013 and its connection slot back.
     pub body_timeout_ms: u64,
+    /// Answer the plan remains endpoint with its windows under `data`, as some accounts see it.
+    pub remains_in_data: bool,
 }
 
 impl Default for MockConfig {
@@ -42,6 +44,7 @@ impl Default for MockConfig {
             max_body_bytes: 32 * 1024 * 1024,
             header_timeout_ms: 10_000,
             body_timeout_ms: 30_000,
+            remains_in_data: false,
         }
     }
 }
@@ -73,10 +76,16 @@ pub struct KeyConfig {
     pub tpm: Option<u64>,
     /// Requests in flight at once (1041). `None`: unlimited.
     pub max_concurrent: Option<u32>,
-    /// Calls allowed per quota window (2056). `None`: unlimited.
+    /// A subscription plan's calls per 5-hour window (2056). `None`: unlimited.
     pub quota: Option<u64>,
-    /// Length of the quota window in seconds (MiniMax's plans use 5 hours).
+    /// Length of that window in seconds (MiniMax's plans use 5 hours; tests use seconds).
     pub quota_window_secs: u64,
+    /// The plan's calls per weekly window (2056). `None`: unlimited.
+    pub weekly_quota: Option<u64>,
+    /// Length of the weekly window in seconds.
+    pub weekly_window_secs: u64,
+    /// The plan's name, as 2056 messages and the remains endpoint give it.
+    pub plan: String,
     /// Rate growth rule (2045): a window may hold at most this many times the previous one's
     /// requests. `None`: no rule.
     pub growth_factor: Option<f64>,
@@ -103,6 +112,9 @@ impl Default for KeyConfig {
             max_concurrent: Some(32),
             quota: None,
             quota_window_secs: 5 * 3600,
+            weekly_quota: None,
+            weekly_window_secs: 7 * 86_400,
+            plan: "Token Plan Starter".to_string(),
             growth_factor: None,
             growth_window_secs: 10,
             growth_floor: 20,

@@ -29,6 +29,7 @@ mod chat;
 pub mod config;
 mod files;
 pub mod limits;
+mod plan;
 mod reply;
 pub mod scenario;
 mod server;

@@ -27,10 +27,94 @@ pub struct Account {
     growth_window_start: Instant,
     growth_current: u64,
     growth_previous: Option<u64>,
-    /// Usage quota: calls in the current window.
-    quota_window_start: Instant,
-    quota_used: u64,
+    /// The plan's 5-hour and weekly windows.
+    windows: [PlanWindow; 2],
     balance: Option<u64>,
+}
+
+/// Which of a plan's windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanWindowKind {
+    /// The rolling window of a few hours (5 on MiniMax's plans).
+    Hours,
+    /// The weekly window.
+    Weekly,
+}
+
+impl PlanWindowKind {
+    /// Calls allowed and length, from the key's configuration.
+    fn limits(self, config: &KeyConfig) -> (Option<u64>, Duration) {
+        match self {
+            PlanWindowKind::Hours => (
+                config.quota,
+                Duration::from_secs(config.quota_window_secs.max(1)),
+            ),
+            PlanWindowKind::Weekly => (
+                config.weekly_quota,
+                Duration::from_secs(config.weekly_window_secs.max(1)),
+            ),
+        }
+    }
+
+    /// `5-hour` or `weekly`, as MiniMax's messages name them (whatever length a test gives
+    /// the window).
+    fn label(self) -> &'static str {
+        match self {
+            PlanWindowKind::Hours => "5-hour",
+            PlanWindowKind::Weekly => "weekly",
+        }
+    }
+}
+
+/// One window's running count.
+#[derive(Debug, Clone, Copy)]
+struct PlanWindow {
+    kind: PlanWindowKind,
+    start: Instant,
+    used: u64,
+}
+
+impl PlanWindow {
+    fn new(kind: PlanWindowKind, now: Instant) -> PlanWindow {
+        PlanWindow {
+            kind,
+            start: now,
+            used: 0,
+        }
+    }
+
+    /// Starts a new window when this one has ended.
+    fn roll(&mut self, length: Duration, now: Instant) {
+        if now.saturating_duration_since(self.start) >= length {
+            self.start = now;
+            self.used = 0;
+        }
+    }
+}
+
+/// A plan window as the remains endpoint reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanUse {
+    /// Which window.
+    pub kind: PlanWindowKind,
+    /// Calls allowed in it.
+    pub limit: u64,
+    /// Calls used.
+    pub used: u64,
+    /// When it started.
+    pub started: Instant,
+    /// When it ends (and resets).
+    pub ends: Instant,
+}
+
+/// An instant as Unix seconds, by its distance from `now`.
+pub fn unix_at(at: Instant, now: Instant) -> i64 {
+    let now_unix = minimax_errors::quota::unix_now();
+    if at >= now {
+        now_unix + at.duration_since(now).as_secs() as i64
+    } else {
+        now_unix - now.duration_since(at).as_secs() as i64
+    }
 }
 
 /// Holds one of the key's connection slots until dropped.
@@ -64,8 +148,10 @@ impl Account {
             growth_window_start: now,
             growth_current: 0,
             growth_previous: None,
-            quota_window_start: now,
-            quota_used: 0,
+            windows: [
+                PlanWindow::new(PlanWindowKind::Hours, now),
+                PlanWindow::new(PlanWindowKind::Weekly, now),
+            ],
         }
     }
 
@@ -126,13 +212,10 @@ impl Account {
                 return Err(ErrorCode::RATE_GROWTH_LIMIT);
             }
         }
-        if let Some(quota) = self.config.quota {
-            let window = Duration::from_secs(self.config.quota_window_secs.max(1));
-            if now.saturating_duration_since(self.quota_window_start) >= window {
-                self.quota_window_start = now;
-                self.quota_used = 0;
-            }
-            if self.quota_used >= quota {
+        for window in &mut self.windows {
+            let (limit, length) = window.kind.limits(&self.config);
+            window.roll(length, now);
+            if limit.is_some_and(|limit| window.used >= limit) {
                 return Err(ErrorCode::USAGE_LIMIT_EXCEEDED);
             }
         }
@@ -145,11 +228,49 @@ impl Account {
             self.window_used = self.window_used.saturating_add(1);
         }
         self.growth_current += 1;
-        self.quota_used += 1;
+        for window in &mut self.windows {
+            window.used += 1;
+        }
         if let Some(balance) = &mut self.balance {
             *balance -= 1;
         }
         Ok(())
+    }
+
+    /// The plan's windows as of `now`: which, calls allowed and used, and when each ends.
+    pub fn plan(&mut self, now: Instant) -> Vec<PlanUse> {
+        let config = &self.config;
+        self.windows
+            .iter_mut()
+            .filter_map(|window| {
+                let (limit, length) = window.kind.limits(config);
+                window.roll(length, now);
+                Some(PlanUse {
+                    kind: window.kind,
+                    limit: limit?,
+                    used: window.used,
+                    started: window.start,
+                    ends: window.start + length,
+                })
+            })
+            .collect()
+    }
+
+    /// What MiniMax says when a window is spent: `usage limit exceeded, 5-hour usage limit
+    /// reached for Token Plan Starter (10/10 used), resets at 2026-05-15T15:00:00Z`.
+    pub fn exhausted_message(&mut self, now: Instant) -> String {
+        let plan = self.config.plan.clone();
+        let spent = self.plan(now).into_iter().find(|w| w.used >= w.limit);
+        match spent {
+            Some(w) => format!(
+                "usage limit exceeded, {} usage limit reached for {plan} ({}/{} used), resets at {}",
+                w.kind.label(),
+                w.used,
+                w.limit,
+                minimax_errors::quota::rfc3339(unix_at(w.ends, now)),
+            ),
+            None => "usage limit exceeded".to_string(),
+        }
     }
 
     /// Spends `count` T2A characters, or 1039 when the last minute's total would pass the TPM.

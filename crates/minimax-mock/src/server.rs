@@ -124,6 +124,14 @@ fn router(app: Arc<App>) -> Router {
         .route("/v1/text/chatcompletion_v2", post(chat_native))
         .route("/v1/chat/completions", post(chat_compatible))
         .route("/anthropic/v1/messages", post(anthropic_messages))
+        .route(
+            "/v1/api/openplatform/coding_plan/remains",
+            get(plan_remains).post(plan_remains),
+        )
+        .route(
+            "/v1/token_plan/remains",
+            get(plan_remains).post(plan_remains),
+        )
         .route("/v1/t2a_v2", post(t2a))
         .route("/v1/voice_clone", post(voice_clone))
         .route("/v1/files/upload", post(upload))
@@ -187,6 +195,10 @@ async fn chat_compatible(State(app): AppState, request: Request) -> Response {
 
 async fn anthropic_messages(State(app): AppState, request: Request) -> Response {
     json_endpoint(&app, Endpoint::Anthropic, request, chat::message).await
+}
+
+async fn plan_remains(State(app): AppState, headers: axum::http::HeaderMap) -> Response {
+    crate::plan::remains(&app, &headers)
 }
 
 async fn t2a(State(app): AppState, request: Request) -> Response {

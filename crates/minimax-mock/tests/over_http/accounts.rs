@@ -176,3 +176,98 @@ async fn concurrent_connections() {
     codes.sort();
     assert_eq!(codes, vec![Some(0), Some(0), Some(1041)]);
 }
+
+#[tokio::test]
+async fn a_plan_key_runs_out_of_its_window_and_says_when_it_resets() {
+    let mut with_plan = config();
+    with_plan.keys.push(KeyConfig {
+        key: "sk-cp-plan".to_string(),
+        name: "plan".to_string(),
+        quota: Some(3),
+        quota_window_secs: 30,
+        weekly_quota: Some(100),
+        plan: "Token Plan Plus".to_string(),
+        ..KeyConfig::unlimited()
+    });
+    let server = start(with_plan, Scenario::default()).await;
+    for _ in 0..3 {
+        assert_eq!(chat_code(&server, "sk-cp-plan").await, Some(0));
+    }
+    let native = post(&server, Endpoint::Chat, Some("sk-cp-plan"), &chat_body()).await;
+    assert_eq!(native.code(), Some(2056));
+    let message = native.json()["base_resp"]["status_msg"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with("usage limit exceeded, 5-hour usage limit reached for Token Plan Plus (3/3 used), resets at "),
+        "{message}"
+    );
+    let exhausted = minimax_errors::quota::Exhausted::read(&message).unwrap();
+    let left = exhausted.resets_at.unwrap() - minimax_errors::quota::unix_now();
+    assert!((28..=31).contains(&left), "resets in {left} s");
+    // The compatible endpoints: HTTP 429, rate_limit_error, the same words and the code.
+    for endpoint in [Endpoint::ChatCompatible, Endpoint::Anthropic] {
+        let body = if endpoint == Endpoint::Anthropic {
+            json!({"model": "MiniMax-M2", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]})
+        } else {
+            chat_body()
+        };
+        let a = post(&server, endpoint, Some("sk-cp-plan"), &body).await;
+        assert_eq!((a.status, a.code()), (429, Some(2056)), "{endpoint:?}");
+        let text = a.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            text.contains("resets at ") && text.ends_with("(2056)"),
+            "{text}"
+        );
+        assert_eq!(a.json()["error"]["type"], "rate_limit_error");
+    }
+
+    let remains = |key: &str, path: &str| {
+        let url = format!("{}{path}", server.url());
+        let key = key.to_string();
+        async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap();
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let plan = remains("sk-cp-plan", "/v1/api/openplatform/coding_plan/remains").await;
+    assert_eq!(plan["base_resp"]["status_code"], 0);
+    let general = &plan["model_remains"][0];
+    assert_eq!(general["model_name"], "general");
+    assert_eq!(general["current_interval_remaining_percent"], 0);
+    assert_eq!(general["current_weekly_remaining_percent"], 97);
+    let end = general["end_time"].as_i64().unwrap();
+    assert_eq!(end / 1000, exhausted.resets_at.unwrap());
+    assert!(general["weekly_end_time"].as_i64().unwrap() > end);
+    let token_plan = remains("sk-cp-plan", "/v1/token_plan/remains").await;
+    assert_eq!(token_plan["model_remains"][0]["model_name"], "general");
+    let none = remains(DEMO_KEY, "/v1/api/openplatform/coding_plan/remains").await;
+    assert_eq!(none["base_resp"]["status_code"], 1004);
+
+    let mut wrapped = MockConfig {
+        remains_in_data: true,
+        ..config()
+    };
+    wrapped.keys[0].quota = Some(10);
+    let server = start(wrapped, Scenario::default()).await;
+    let url = format!("{}/v1/api/openplatform/coding_plan/remains", server.url());
+    let body: Value = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(DEMO_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["data"]["model_remains"][0]["current_interval_remaining_percent"],
+        100
+    );
+}
