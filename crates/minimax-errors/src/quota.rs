@@ -112,15 +112,15 @@ pub fn resets_text(at: i64, now: i64, lang: Lang) -> String {
         .unwrap_or_else(|| at.to_string());
     let left = at - now;
     match (lang, left > 0) {
-        (Lang::En, true) => format!("resets at {when}, in {}", span(left, lang)),
-        (Lang::Zh, true) => format!("{when} 重置，还有 {}", span(left, lang)),
+        (Lang::En, true) => format!("resets at {when}, in {}", duration_text(left, lang)),
+        (Lang::Zh, true) => format!("{when} 重置，还有 {}", duration_text(left, lang)),
         (Lang::En, false) => format!("reset at {when}"),
         (Lang::Zh, false) => format!("已于 {when} 重置"),
     }
 }
 
-/// "3 h 12 min", "2 d 4 h", "45 s".
-fn span(seconds: i64, lang: Lang) -> String {
+/// A time to wait, roughly: "3 h 12 min", "2 d 4 h", "45 s" (or in Chinese).
+pub fn duration_text(seconds: i64, lang: Lang) -> String {
     let (d, h, m) = (
         seconds / 86_400,
         seconds % 86_400 / 3600,

@@ -9,7 +9,8 @@ use crate::strategy::Call;
 use crate::stream::{self, EventStream};
 use crate::transport::{TransportFailure, TransportKind};
 use crate::types::{
-    ChatChunk, ChatCompletion, FileObject, FilePurpose, Reply, Speech, SpeechChunk, VoiceCloned,
+    ChatChunk, ChatCompletion, FileObject, FilePurpose, PlanRemains, Reply, Speech, SpeechChunk,
+    VoiceCloned,
 };
 use bytes::Bytes;
 use futures_util::stream::StreamExt;
@@ -317,6 +318,70 @@ impl MiniMaxClient {
             serde_json::from_value::<FileObject>(parse_body::<Value>(body)?.get("file")?.clone())
                 .ok()
         })
+    }
+
+    /// The key's subscription plan windows (the console's `coding_plan/remains`, or the
+    /// token-plan path where that one is not served): per model bucket, how much of the 5-hour
+    /// and the weekly window is left and when each resets. One attempt, and the breaker does not
+    /// hear of it: 1004 here only means the key has no plan.
+    pub async fn plan_remains(&self) -> Result<Reply<PlanRemains>, GuardError> {
+        const PATHS: [&str; 2] = [
+            "/v1/api/openplatform/coding_plan/remains",
+            "/v1/token_plan/remains",
+        ];
+        let endpoint = Endpoint::Other;
+        let failed = |cause: Cause, trace_id: Option<String>| {
+            GuardError::Failed(Box::new(CallFailure {
+                cause,
+                endpoint,
+                trace_id,
+                attempts: 1,
+                waited: Duration::ZERO,
+                stopped: StopReason::NotRetryable,
+            }))
+        };
+        let get = |path: &str| {
+            let sent = self
+                .http
+                .get(format!("{}{path}", self.base_url))
+                .timeout(self.timeout)
+                .send();
+            async move { read_answer(sent.await).await }
+        };
+        let mut raw = get(PATHS[0])
+            .await
+            .map_err(|failure| failed(Cause::Transport(failure), None))?;
+        if raw.status == 404 {
+            raw = get(PATHS[1])
+                .await
+                .map_err(|failure| failed(Cause::Transport(failure), None))?;
+        }
+        let outcome =
+            minimax_errors::classify::classify(&raw.body, raw.status, &raw.headers, endpoint);
+        let trace_id = outcome.trace_id().map(str::to_string);
+        if let Some(cause) = Cause::from_outcome(outcome) {
+            return Err(failed(cause, trace_id));
+        }
+        let remains = serde_json::from_slice::<Value>(&raw.body)
+            .ok()
+            .and_then(|body| PlanRemains::from_body(&body));
+        match remains {
+            Some(value) => Ok(Reply {
+                value,
+                attempts: 1,
+                waited: Duration::ZERO,
+                paced: Duration::ZERO,
+                trace_id,
+            }),
+            None => Err(failed(
+                Cause::Malformed {
+                    malformed: MalformedKind::UnexpectedShape,
+                    detail: "the plan answer has no model_remains".to_string(),
+                    http_status: raw.status,
+                },
+                trace_id,
+            )),
+        }
     }
 
     /// Posts any JSON body to `endpoint` with the guard's retries and returns the answer.

@@ -217,3 +217,73 @@ pub struct FileObject {
     #[serde(default)]
     pub created_at: u64,
 }
+
+/// A subscription key's plan windows (Token Plan / Coding Plan), per model bucket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanRemains {
+    /// One entry per bucket (`general` for text, `video`, …).
+    pub buckets: Vec<PlanBucket>,
+}
+
+/// One model bucket's windows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanBucket {
+    /// The bucket (`general`, `video`, …).
+    pub name: String,
+    /// The rolling 5-hour window.
+    pub interval: Option<PlanWindowUse>,
+    /// The weekly window.
+    pub weekly: Option<PlanWindowUse>,
+}
+
+/// How much of one window is left, and when it resets.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PlanWindowUse {
+    /// Left, in percent (0 to 100).
+    pub remaining_percent: f64,
+    /// When the window started (Unix milliseconds).
+    pub start_ms: i64,
+    /// When it ends and resets (Unix milliseconds).
+    pub end_ms: i64,
+}
+
+impl PlanRemains {
+    /// Reads the remains endpoint's answer: `model_remains` at the top or under `data`.
+    pub fn from_body(body: &Value) -> Option<PlanRemains> {
+        let list = body
+            .get("model_remains")
+            .or_else(|| body.get("data")?.get("model_remains"))?
+            .as_array()?;
+        let window = |bucket: &Value, percent: &str, start: &str, end: &str| {
+            Some(PlanWindowUse {
+                remaining_percent: bucket.get(percent)?.as_f64()?.clamp(0.0, 100.0),
+                start_ms: bucket.get(start).and_then(Value::as_i64).unwrap_or(0),
+                end_ms: bucket.get(end).and_then(Value::as_i64).unwrap_or(0),
+            })
+        };
+        let buckets = list
+            .iter()
+            .map(|bucket| PlanBucket {
+                name: bucket
+                    .get("model_name")
+                    .and_then(Value::as_str)
+                    .map(|n| n.chars().take(64).collect())
+                    .unwrap_or_default(),
+                interval: window(
+                    bucket,
+                    "current_interval_remaining_percent",
+                    "start_time",
+                    "end_time",
+                ),
+                weekly: window(
+                    bucket,
+                    "current_weekly_remaining_percent",
+                    "weekly_start_time",
+                    "weekly_end_time",
+                ),
+            })
+            .take(64)
+            .collect();
+        Some(PlanRemains { buckets })
+    }
+}

@@ -40,6 +40,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Summarise error logs (JSON lines): per code, per endpoint, per hour, with a chart.
     Report(ReportArgs),
+    /// A subscription key's plan windows (5-hour and weekly): how much is used, when each resets.
+    Quota(QuotaArgs),
     /// Benchmarks of the guard against the retry policies users would otherwise run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -134,6 +136,21 @@ pub struct MockArgs {
     /// Allow serving on an address other than loopback.
     #[arg(long)]
     pub allow_remote: bool,
+}
+
+/// `mmerr quota`.
+#[derive(Debug, Args)]
+pub struct QuotaArgs {
+    /// The environment variable holding the key.
+    #[arg(long, default_value = "MINIMAX_API_KEY")]
+    pub key_env: String,
+    /// intl (api.minimax.io), china (api.minimaxi.com) or a URL (default: MINIMAX_BASE_URL, else
+    /// intl).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Print the windows as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `mmerr proxy`.

@@ -22,6 +22,7 @@ mod input;
 mod list;
 mod mock;
 mod proxy;
+mod quota;
 mod render;
 mod report;
 mod style;
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         Command::Demo(args) if args.proxy => demo_proxy::run(args, lang, &mut out),
         Command::Demo(args) => demo::run(args, lang, &mut out),
         Command::Report(args) => report::run(args, lang, &mut out),
+        Command::Quota(args) => quota::run(args, lang, &mut out),
         Command::Bench(cli::BenchCommand::Goodput(args)) => bench::run(args, lang, &mut out),
     };
     let flushed = out.flush();

@@ -186,7 +186,7 @@ fn time_buckets(report: &LogReport) -> (Vec<(String, u64)>, Bucket) {
 }
 
 /// A horizontal bar of `value` out of `max`, `width` cells wide, in eighths of a cell.
-fn bar(value: u64, max: u64, width: usize) -> String {
+pub(crate) fn bar(value: u64, max: u64, width: usize) -> String {
     const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
     if max == 0 {
         return String::new();
