@@ -62,6 +62,10 @@ pub struct ErrorReport {
     pub trace_id: Option<String>,
     /// The server's own message, when there was a response.
     pub server_message: Option<String>,
+    /// For a spent plan window (2056): which window, which plan and when it resets, as the
+    /// message tells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_window: Option<crate::quota::Exhausted>,
     /// The HTTP status, when there was a response.
     pub http_status: Option<u16>,
     /// The language of `message`, `solution` and the extras.
@@ -119,6 +123,7 @@ impl ErrorReport {
             endpoint_dependent: info.endpoint_dependent,
             trace_id: None,
             server_message: None,
+            plan_window: None,
             http_status: None,
             lang,
         }
@@ -126,10 +131,9 @@ impl ErrorReport {
 
     /// The report for an error read from a response: server message, trace id and status filled in.
     pub fn from_api_error(error: &ApiError, lang: Lang) -> ErrorReport {
-        let mut report = ErrorReport::on(error.code, error.endpoint, lang);
+        let mut report = ErrorReport::on(error.code, error.endpoint, lang)
+            .with_server_message(&error.server_message);
         report.trace_id = error.trace_id.clone();
-        report.server_message = (!error.server_message.is_empty())
-            .then(|| scrub::scrub_text(&error.server_message).into_owned());
         report.http_status = Some(error.http_status);
         report
     }
@@ -155,6 +159,9 @@ impl ErrorReport {
     pub fn with_server_message(mut self, message: &str) -> ErrorReport {
         self.server_message =
             (!message.is_empty()).then(|| scrub::scrub_text(message).into_owned());
+        self.plan_window = (self.error_code == ErrorCode::USAGE_LIMIT_EXCEEDED)
+            .then(|| crate::quota::Exhausted::read(message))
+            .flatten();
         self
     }
 }

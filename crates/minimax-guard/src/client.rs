@@ -3,7 +3,7 @@
 
 use crate::error::{CallFailure, Cause, GuardError, StopReason};
 use crate::executor::{Attempt, Completed, Done, Executor, RawResponse, RetryConfig};
-use crate::key::ApiKey;
+use crate::key::{ApiKey, KeyKind};
 use crate::pacer::AccountId;
 use crate::strategy::Call;
 use crate::stream::{self, EventStream};
@@ -148,6 +148,7 @@ impl ClientBuilder {
         };
         Ok(MiniMaxClient {
             account: key.account(),
+            key_kind: key.kind(),
             http,
             timeout: self.timeout,
             base_url: self.base_url,
@@ -165,6 +166,7 @@ pub struct MiniMaxClient {
     timeout: Duration,
     base_url: String,
     account: AccountId,
+    key_kind: KeyKind,
     executor: Executor,
     validate: bool,
 }
@@ -181,7 +183,9 @@ impl MiniMaxClient {
     }
 
     fn call(&self, endpoint: Endpoint) -> Call {
-        Call::new(endpoint).account(self.account)
+        Call::new(endpoint)
+            .account(self.account)
+            .key_kind(self.key_kind)
     }
 
     /// Chat on the native endpoint.
@@ -338,6 +342,7 @@ impl MiniMaxClient {
                 attempts: 1,
                 waited: Duration::ZERO,
                 stopped: StopReason::NotRetryable,
+                key_kind: crate::key::KeyKind::Unknown,
             }))
         };
         let get = |path: &str| {
@@ -584,6 +589,7 @@ fn typed<T>(
             attempts: completed.report.attempts,
             waited: completed.report.waited,
             stopped: StopReason::NotRetryable,
+            key_kind: crate::key::KeyKind::Unknown,
         }))),
     }
 }

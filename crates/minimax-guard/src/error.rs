@@ -1,6 +1,7 @@
 //! What a guarded call returns when it fails: the code, its meaning and solution, the trace id,
 //! how many attempts were made and how long was waited, and why retrying stopped.
 
+use crate::key::KeyKind;
 use crate::transport::TransportFailure;
 use minimax_errors::classify::{MalformedKind, Outcome};
 use minimax_errors::validate::Validation;
@@ -123,6 +124,8 @@ pub struct CallFailure {
     pub waited: Duration,
     /// Why it stopped.
     pub stopped: StopReason,
+    /// The kind of key the call was sent with.
+    pub key_kind: KeyKind,
 }
 
 impl CallFailure {
@@ -130,6 +133,20 @@ impl CallFailure {
     pub fn code(&self) -> Option<ErrorCode> {
         match &self.cause {
             Cause::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// What the key's kind adds to the catalog's solution: 1008 on a pay-as-you-go key is most
+    /// often the wrong key, not an empty account.
+    pub fn hint(&self, lang: Lang) -> Option<&'static str> {
+        match (self.code(), self.key_kind, lang) {
+            (Some(ErrorCode::INSUFFICIENT_BALANCE), KeyKind::PayAsYouGo, Lang::En) => Some(
+                "This is a pay-as-you-go key (sk-api-): it spends the account balance; plan Credits are spent only through the subscription key (sk-cp-).",
+            ),
+            (Some(ErrorCode::INSUFFICIENT_BALANCE), KeyKind::PayAsYouGo, Lang::Zh) => Some(
+                "这是按量付费 key（sk-api-），扣的是账户余额；套餐 Credits 只能通过订阅 key（sk-cp-）使用。",
+            ),
             _ => None,
         }
     }
@@ -192,6 +209,9 @@ impl fmt::Display for CallFailure {
                 )?;
             }
             Cause::Transport(failure) => write!(f, "{} call failed: {failure}", self.endpoint)?,
+        }
+        if let Some(hint) = self.hint(Lang::En) {
+            write!(f, " {hint}")?;
         }
         if let Some(trace) = &self.trace_id {
             write!(f, " [trace {trace}]")?;

@@ -343,6 +343,7 @@ impl Executor {
                         attempts: state.attempts,
                         waited: state.waited,
                         stopped,
+                        key_kind: state.call.key_kind,
                     });
                     let error = if endpoint == Endpoint::VoiceClone
                         && code == Some(ErrorCode::DUPLICATE_VOICE_ID)

@@ -12,6 +12,7 @@ use crate::budget::{Budget, BudgetConfig};
 use crate::classifier::{Never, RetryAction, RetryKind};
 use crate::clock::Clock;
 use crate::error::{GuardError, StopReason};
+use crate::key::KeyKind;
 use crate::pacer::{AccountId, Pacer, Permit};
 use minimax_errors::policy::DelayStrategy;
 use minimax_errors::{Endpoint, LimitGroup};
@@ -27,6 +28,8 @@ pub struct Call {
     pub account: AccountId,
     /// T2A characters it spends of the minute's budget (0 elsewhere).
     pub characters: u64,
+    /// The kind of key it is sent with, for hints in errors.
+    pub key_kind: KeyKind,
 }
 
 impl Call {
@@ -36,7 +39,13 @@ impl Call {
             endpoint,
             account: AccountId::UNKNOWN,
             characters: 0,
+            key_kind: KeyKind::Unknown,
         }
+    }
+
+    /// The kind of key the call is sent with.
+    pub fn key_kind(self, key_kind: KeyKind) -> Call {
+        Call { key_kind, ..self }
     }
 
     /// The call's account.

@@ -219,6 +219,7 @@ impl<T> Typed<T> {
             attempts: self.context.attempts,
             waited: self.context.waited,
             stopped: StopReason::StreamStarted,
+            key_kind: crate::key::KeyKind::Unknown,
         }))
     }
 

@@ -338,6 +338,75 @@ mod limits {
     }
 
     #[tokio::test]
+    async fn a_spent_plan_window_holds_calls_until_it_resets_and_keys_explain_themselves() {
+        let mut config = MockConfig::default();
+        for (key, balance, quota) in [
+            ("sk-api-empty", Some(0), None),
+            ("sk-cp-plan", None, Some(1)),
+        ] {
+            config.keys.push(minimax_mock::KeyConfig {
+                key: key.to_string(),
+                name: key.to_string(),
+                balance,
+                quota,
+                ..minimax_mock::KeyConfig::unlimited()
+            });
+        }
+        let server = MockServer::start("127.0.0.1:0".parse().unwrap(), config, Scenario::default())
+            .await
+            .unwrap();
+        let with_key = |key: &str| {
+            MiniMaxClient::builder()
+                .base_url(server.url())
+                .api_key(ApiKey::new(key))
+                .retry(fast_retry())
+                .build()
+                .unwrap()
+        };
+        // 1008 on a pay-as-you-go key: most often the wrong key, and the error says so.
+        let error = with_key("sk-api-empty").chat(&chat()).await.unwrap_err();
+        assert!(
+            error.to_string().contains("pay-as-you-go key (sk-api-)"),
+            "{error}"
+        );
+        assert!(
+            !error.to_string().contains("sk-api-empty"),
+            "the key itself is never shown"
+        );
+        // The plan's window: one call, then 2056 naming the reset; later calls of that key
+        // are held until then, unsent, and say when.
+        let plan = with_key("sk-cp-plan");
+        assert!(plan.chat(&chat()).await.is_ok());
+        let spent = plan.chat(&chat()).await.unwrap_err();
+        assert_eq!(spent.code(), Some(ErrorCode::USAGE_LIMIT_EXCEEDED));
+        let sent = server.stats().requests;
+        for _ in 0..5 {
+            let held = plan.chat(&chat()).await.unwrap_err();
+            let GuardError::FailingFast {
+                resets_at,
+                remaining,
+                ..
+            } = &held
+            else {
+                panic!("{held}");
+            };
+            assert!(resets_at.is_some(), "{held}");
+            assert!(
+                remaining.as_secs() > 5 * 3600 - 60,
+                "held until the reset: {remaining:?}"
+            );
+            assert!(held.to_string().contains("until it resets at "), "{held}");
+        }
+        assert_eq!(
+            server.stats().requests,
+            sent,
+            "nothing sent to a spent window"
+        );
+        // Other keys of the same client are not held.
+        assert!(with_key(DEMO_KEY).chat(&chat()).await.is_ok());
+    }
+
+    #[tokio::test]
     async fn invalid_requests_fail_locally() {
         let server = mock(Scenario::default()).await;
         let client = client(&server, fast_retry());

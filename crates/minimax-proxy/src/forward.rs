@@ -12,7 +12,8 @@ use minimax_errors::validate::{Api, validate_value};
 use minimax_errors::{Endpoint, ErrorCode, wire};
 use minimax_guard::pacer::AccountId;
 use minimax_guard::{
-    ApiKey, Attempt, Call, CallReport, Done, GuardError, RawResponse, RawStream, read_answer,
+    ApiKey, Attempt, Call, CallReport, Done, GuardError, KeyKind, RawResponse, RawStream,
+    read_answer,
 };
 use minimax_monitor::Event;
 use serde_json::Value;
@@ -111,7 +112,11 @@ pub(crate) async fn forward(shared: Arc<Shared>, incoming: Incoming) -> Response
         _ => 0,
     };
     let account = key.as_ref().map_or(AccountId::UNKNOWN, ApiKey::account);
-    let call = Call::new(endpoint).account(account).characters(characters);
+    let kind = key.as_ref().map_or(KeyKind::Unknown, ApiKey::kind);
+    let call = Call::new(endpoint)
+        .account(account)
+        .key_kind(kind)
+        .characters(characters);
     guarded(shared, call, outgoing, streamed).await
 }
 

@@ -105,6 +105,12 @@ pub fn report_rows(report: &ErrorReport, lang: Lang) -> Rows {
     }
     if let Some(message) = &report.server_message {
         rows.add(l.server_message, message.clone());
+        // A spent plan window says when it resets: say how long that is from now.
+        if let Some(resets) = minimax_errors::quota::Exhausted::read(message)
+            .and_then(|e| e.resets_text(minimax_errors::quota::unix_now(), lang))
+        {
+            rows.add(l.resets, resets);
+        }
     }
     if let Some(status) = report.http_status {
         rows.add(l.http, status.to_string());

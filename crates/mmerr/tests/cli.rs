@@ -805,3 +805,46 @@ mod report {
             .stderr(predicate::str::contains("not an error log"));
     }
 }
+
+mod plan_window {
+    use super::*;
+
+    #[test]
+    fn check_says_when_a_spent_window_resets() {
+        let body = r#"{"type":"error","error":{"type":"rate_limit_error","message":"usage limit exceeded, weekly usage limit reached for Coding Plan Max (0/0 used), resets at 2099-01-05T00:00:00Z (2056)"}}"#;
+        let out = stdout_of(
+            mmerr()
+                .args([
+                    "check",
+                    "--status",
+                    "429",
+                    "--endpoint",
+                    "anthropic",
+                    "--lang",
+                    "en",
+                ])
+                .write_stdin(body),
+        );
+        assert!(
+            out.contains("window       resets at 2099-01-05 00:00 UTC, in "),
+            "{out}"
+        );
+        let json = json_output(
+            mmerr()
+                .args([
+                    "check",
+                    "--status",
+                    "429",
+                    "--endpoint",
+                    "anthropic",
+                    "--json",
+                ])
+                .write_stdin(body),
+            1,
+        );
+        let window = &json["report"]["plan_window"];
+        assert_eq!(window["window"], "weekly");
+        assert_eq!(window["plan"], "Coding Plan Max");
+        assert_eq!(window["resets_at"], 4_071_254_400i64);
+    }
+}
