@@ -135,20 +135,13 @@ impl RetryStrategy {
         }
     }
 
-    /// Before every attempt: fail fast on an open breaker, then wait for the call's turn.
+    /// Before every attempt: fail fast on an open breaker, then wait for the call's turn, and
+    /// look at the breaker again (it may have opened while the call waited).
     pub async fn before_attempt(
         &self,
         state: &mut CallState,
     ) -> Result<Option<Permit>, GuardError> {
-        let now = self.clock.now();
-        if let Some(tripped) = self.breaker.check(state.call.account, now) {
-            return Err(GuardError::FailingFast {
-                code: tripped.code,
-                trace_id: tripped.trace_id,
-                remaining: tripped.until.saturating_duration_since(now),
-                resets_at: tripped.resets_at,
-            });
-        }
+        self.fail_fast(state)?;
         if !self.pacer.is_enabled() {
             return Ok(None);
         }
@@ -163,7 +156,23 @@ impl RetryStrategy {
                 rpm: too_long.rate * 60.0,
             })?;
         state.paced += permit.waited();
+        // Dropping the permit gives the turn back unused.
+        self.fail_fast(state)?;
         Ok(Some(permit))
+    }
+
+    /// The call's account has an open breaker: fail now, saying why.
+    fn fail_fast(&self, state: &CallState) -> Result<(), GuardError> {
+        let now = self.clock.now();
+        match self.breaker.check(state.call.account, now) {
+            Some(tripped) => Err(GuardError::FailingFast {
+                code: tripped.code,
+                trace_id: tripped.trace_id,
+                remaining: tripped.until.saturating_duration_since(now),
+                resets_at: tripped.resets_at,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// After an attempt that succeeded: the pace learns it, the budget gets back what the

@@ -52,6 +52,9 @@ pub struct Simulated {
     refusal_latency: Duration,
     outage: Option<(Instant, Instant)>,
     calls: AtomicU64,
+    /// Whether a refusal has been answered yet, and the calls that came after the first.
+    refused: std::sync::atomic::AtomicBool,
+    after_refusal: AtomicU64,
 }
 
 impl Simulated {
@@ -63,6 +66,8 @@ impl Simulated {
             refusal_latency: Duration::from_millis(20),
             outage: None,
             calls: AtomicU64::new(0),
+            refused: std::sync::atomic::AtomicBool::new(false),
+            after_refusal: AtomicU64::new(0),
         }
     }
 
@@ -78,6 +83,12 @@ impl Simulated {
         self.calls.load(Ordering::Relaxed)
     }
 
+    /// Calls that arrived after the first refusal had been answered: what a client sent
+    /// knowing the account refuses.
+    pub fn calls_after_refusal(&self) -> u64 {
+        self.after_refusal.load(Ordering::Relaxed)
+    }
+
     /// Uses up one request of the account, as another process sharing it would.
     pub fn consume(&self) {
         let _ = lock(&self.account).admit(Instant::now().into_std());
@@ -86,21 +97,33 @@ impl Simulated {
     /// Answers one call.
     pub async fn call(&self, ask: Ask) -> Answer {
         self.calls.fetch_add(1, Ordering::Relaxed);
+        if self.refused.load(Ordering::Relaxed) {
+            self.after_refusal.fetch_add(1, Ordering::Relaxed);
+        }
         let now = Instant::now();
         let verdict = if self
             .outage
             .is_some_and(|(from, to)| from <= now && now < to)
         {
-            Err(ErrorCode::RATE_LIMIT)
+            Err((ErrorCode::RATE_LIMIT, None))
         } else {
             let mut account = lock(&self.account);
-            account.admit(now.into_std()).and_then(|()| {
-                if ask.characters > 0 {
-                    account.spend_characters(ask.characters, now.into_std())
-                } else {
-                    Ok(())
-                }
-            })
+            let std_now = now.into_std();
+            account
+                .admit(std_now)
+                .and_then(|()| {
+                    if ask.characters > 0 {
+                        account.spend_characters(ask.characters, std_now)
+                    } else {
+                        Ok(())
+                    }
+                })
+                .map_err(|code| {
+                    // A spent plan window is told in MiniMax's words, reset time included.
+                    let message = (code == ErrorCode::USAGE_LIMIT_EXCEEDED)
+                        .then(|| account.exhausted_message(std_now));
+                    (code, message)
+                })
         };
         let wait = if verdict.is_ok() {
             self.latency
@@ -108,6 +131,9 @@ impl Simulated {
             self.refusal_latency
         };
         tokio::time::sleep(wait).await;
+        if verdict.is_err() {
+            self.refused.store(true, Ordering::Relaxed);
+        }
         answer(ask.dialect, verdict.err())
     }
 }
@@ -116,10 +142,11 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn answer(dialect: Dialect, error: Option<ErrorCode>) -> Answer {
+fn answer(dialect: Dialect, error: Option<(ErrorCode, Option<String>)>) -> Answer {
     match error {
-        Some(code) => {
-            let answer = minimax_errors::wire::error(dialect, code, code.info().message.en, "sim");
+        Some((code, message)) => {
+            let message = message.as_deref().unwrap_or(code.info().message.en);
+            let answer = minimax_errors::wire::error(dialect, code, message, "sim");
             Answer {
                 status: answer.status,
                 body: Bytes::from(answer.body),

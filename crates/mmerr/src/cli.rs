@@ -53,6 +53,17 @@ pub enum BenchCommand {
     /// Requests through a rate-limited account: ok, failed, calls, wasted, time ÷ ideal, per
     /// client policy, workload and concurrency.
     Goodput(GoodputArgs),
+    /// What each client policy sends to an account whose plan window is spent (2056), in
+    /// virtual time: 32 agents for 60 s.
+    SpentWindow(SpentWindowArgs),
+}
+
+/// `mmerr bench spent-window`.
+#[derive(Debug, Args)]
+pub struct SpentWindowArgs {
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `mmerr bench goodput`.

@@ -68,6 +68,9 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(args, lang, &mut out),
         Command::Quota(args) => quota::run(args, lang, &mut out),
         Command::Bench(cli::BenchCommand::Goodput(args)) => bench::run(args, lang, &mut out),
+        Command::Bench(cli::BenchCommand::SpentWindow(args)) => {
+            bench::spent_window::run(args.json, &mut out).map(|()| ExitCode::SUCCESS)
+        }
     };
     let flushed = out.flush();
     match result.and_then(|code| flushed.map(|()| code).map_err(Into::into)) {

@@ -848,3 +848,23 @@ mod plan_window {
         assert_eq!(window["resets_at"], 4_071_254_400i64);
     }
 }
+
+mod spent_window_bench {
+    use super::*;
+
+    #[test]
+    fn the_guard_sends_nothing_to_a_spent_window() {
+        let rows = json_output(mmerr().args(["bench", "spent-window", "--json"]), 0);
+        let after = |policy: &str| {
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["policy"] == policy)
+                .unwrap_or_else(|| panic!("{policy}: {rows}"))["calls_after_first_2056"]
+                .as_u64()
+                .unwrap()
+        };
+        assert_eq!(after("guard"), 0, "{rows}");
+        assert!(after("openai") > 1000, "{rows}");
+    }
+}

@@ -5,6 +5,7 @@
 //! thousands of concurrent callers).
 
 mod policy;
+pub mod spent_window;
 mod upstream;
 
 use crate::cli::GoodputArgs;
