@@ -33,6 +33,7 @@ mod error;
 mod errorlog;
 pub mod metrics;
 mod outcome;
+pub mod plan;
 pub mod report;
 mod rules;
 pub mod sinks;
@@ -73,6 +74,8 @@ pub struct MonitorConfig {
     pub sinks: sinks::SinksConfig,
     /// Serve Prometheus metrics on this address (`127.0.0.1:9464`), if set.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Poll a subscription key's plan windows and alert before they run out (off by default).
+    pub plan: Option<plan::PlanWatch>,
 }
 
 impl Default for MonitorConfig {
@@ -84,6 +87,7 @@ impl Default for MonitorConfig {
             error_log: None,
             sinks: sinks::SinksConfig::default(),
             metrics_addr: None,
+            plan: None,
         }
     }
 }
@@ -120,6 +124,7 @@ struct Inner {
     incidents: Mutex<BTreeMap<(usize, usize), Incident>>,
     error_log: Option<ErrorLog>,
     started_ms: u64,
+    plan_alerts: Mutex<plan::PlanAlerts>,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -229,6 +234,10 @@ pub struct Summary {
     pub started_ms: u64,
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
@@ -301,6 +310,7 @@ impl Monitor {
                 incidents: Mutex::new(BTreeMap::new()),
                 error_log,
                 started_ms: now_ms(),
+                plan_alerts: Mutex::default(),
             }),
         })
     }
@@ -514,7 +524,31 @@ impl Monitor {
                 alerts.push(self.alert(rule, group, status, incident, &seen, now_ms));
             }
         }
+        drop(incidents);
+        alerts.extend(lock(&self.inner.plan_alerts).take());
         alerts
+    }
+
+    /// Reads the plan's windows through `client` once and takes them in (what the poller of
+    /// [`plan::PlanWatch`] does on each tick).
+    pub async fn check_plan(
+        &self,
+        client: &minimax_guard::MiniMaxClient,
+    ) -> Result<(), minimax_guard::GuardError> {
+        let reply = client.plan_remains().await?;
+        self.record_plan_at(&reply.value, now_ms());
+        Ok(())
+    }
+
+    /// Takes in the plan's windows as polled at `now_ms` (see [`plan::PlanWatch`]): the
+    /// `minimax_plan_remaining_ratio` gauges, and an alert for each threshold a window passed
+    /// (sent with the next evaluation).
+    pub fn record_plan_at(&self, remains: &minimax_guard::PlanRemains, now_ms: u64) {
+        let thresholds = self.inner.config.plan.as_ref().map_or_else(
+            || plan::PlanWatch::default().alert_at,
+            |p| p.alert_at.clone(),
+        );
+        lock(&self.inner.plan_alerts).observe(remains, &thresholds, now_ms);
     }
 
     /// The alert for an incident of `rule` about `group`; `seen` are the slots of the group

@@ -66,6 +66,10 @@ pub fn register() {
         "The pace calls leave at, per limit group, in requests per minute"
     );
     metrics::describe_gauge!(
+        "minimax_plan_remaining_ratio",
+        "Share of a subscription plan's window left (0 to 1), by window (5h, weekly) and model bucket"
+    );
+    metrics::describe_gauge!(
         "minimax_pacer_waiting",
         "Calls waiting for their turn under the account's pace, per limit group"
     );

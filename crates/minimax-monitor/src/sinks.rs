@@ -398,6 +398,9 @@ impl Alerting {
                 Arc::clone(&failures),
             )));
         }
+        if let Some(watch) = config.plan.clone() {
+            workers.push(tokio::spawn(poll_plan(monitor.clone(), watch)));
+        }
         let every = Duration::from_millis(config.evaluate_every_ms.max(10));
         let evaluator = tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -506,6 +509,36 @@ impl Outbox {
 
 /// Delivers a sink's outbox, oldest first, retrying each alert with doubling waits (capped)
 /// until it is delivered or replaced by a newer state of its incident.
+/// Polls the plan's windows for as long as alerting runs.
+async fn poll_plan(monitor: Monitor, watch: crate::plan::PlanWatch) {
+    let key = std::env::var(&watch.key_env)
+        .ok()
+        .filter(|k| !k.trim().is_empty());
+    let Some(key) = key else {
+        tracing::error!(key_env = %watch.key_env, "the plan is not watched: the key's environment variable is not set");
+        return;
+    };
+    let client = minimax_guard::MiniMaxClient::builder()
+        .base_url(&watch.base_url)
+        .api_key(minimax_guard::ApiKey::new(key))
+        .build();
+    let client = match client {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "the plan is not watched");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(watch.every());
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        if let Err(error) = monitor.check_plan(&client).await {
+            tracing::warn!(%error, "the plan's windows could not be read");
+        }
+    }
+}
+
 async fn deliver(
     sink: Arc<dyn AlertSink>,
     outbox: Arc<Outbox>,

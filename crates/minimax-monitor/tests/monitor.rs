@@ -568,3 +568,64 @@ fn each_code_alert_on_t2a_speaks_of_the_throttle() {
     assert_eq!(alerts[0].meaning.en, "tokens per minute (TPM) rate limit");
     assert_eq!(alerts[0].severity, minimax_errors::LogLevel::Warn);
 }
+
+mod plan_windows {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_window_nearly_spent_raises_one_alert_that_says_when_it_resets() {
+        let mut config = minimax_mock::MockConfig::default();
+        config.keys.push(minimax_mock::KeyConfig {
+            key: "sk-cp-watched".to_string(),
+            name: "plan".to_string(),
+            quota: Some(10),
+            ..minimax_mock::KeyConfig::unlimited()
+        });
+        let server = minimax_mock::MockServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            config,
+            minimax_mock::Scenario::default(),
+        )
+        .await
+        .unwrap();
+        let client = minimax_guard::MiniMaxClient::builder()
+            .base_url(server.url())
+            .api_key(minimax_guard::ApiKey::new("sk-cp-watched"))
+            .build()
+            .unwrap();
+        let request = minimax_errors::validate::ChatRequest::user("MiniMax-M2", "hi");
+        for _ in 0..9 {
+            client.chat(&request).await.unwrap();
+        }
+        let monitor = Monitor::new(MonitorConfig {
+            plan: Some(minimax_monitor::plan::PlanWatch::default()),
+            ..MonitorConfig::default()
+        })
+        .unwrap();
+        monitor.check_plan(&client).await.unwrap();
+        let alerts = monitor.evaluate();
+        let plan: Vec<_> = alerts.iter().filter(|a| a.rule == "plan-window").collect();
+        assert_eq!(plan.len(), 1, "{alerts:?}");
+        assert_eq!(plan[0].threshold, 80, "90 % used passes 80, not 95");
+        assert!(
+            plan[0]
+                .text(minimax_errors::Lang::En)
+                .contains("resets at "),
+            "{}",
+            plan[0].text(minimax_errors::Lang::En)
+        );
+        monitor.check_plan(&client).await.unwrap();
+        assert!(
+            monitor.evaluate().iter().all(|a| a.rule != "plan-window"),
+            "once per threshold per window"
+        );
+        // A key without a plan: 1004, and no alert.
+        let no_plan = minimax_guard::MiniMaxClient::builder()
+            .base_url(server.url())
+            .api_key(minimax_guard::ApiKey::new(minimax_mock::DEMO_KEY))
+            .build()
+            .unwrap();
+        let error = monitor.check_plan(&no_plan).await.unwrap_err();
+        assert_eq!(error.code(), Some(ErrorCode::UNAUTHORIZED));
+    }
+}
