@@ -44,6 +44,25 @@ struct Summary {
     pacing: Vec<Pacing>,
     /// Time callers spent waiting for their turn, all together, in seconds.
     paced_seconds: f64,
+    /// A subscription key running out of its plan window.
+    plan: PlanSegment,
+}
+
+/// What happened to requests on a subscription key whose window runs out.
+#[derive(Debug, Default, Serialize)]
+struct PlanSegment {
+    /// Calls the window allows.
+    window_calls: u64,
+    requests: u32,
+    succeeded: u32,
+    /// Requests that met 2056 from MiniMax.
+    refused: u32,
+    /// Requests held by the guard until the reset, never sent.
+    held: u32,
+    /// Calls MiniMax received for them.
+    calls: u64,
+    /// When the window resets, in words.
+    resets: String,
 }
 
 /// The pace found for one limit group.
@@ -160,6 +179,12 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
     config.keys[0].start_spent = true;
     config.keys[0].tpm = None;
     config.sensitive.input = vec!["forbidden-word".to_string()];
+    config.keys.push(minimax_mock::KeyConfig {
+        key: PLAN_KEY.to_string(),
+        name: "plan".to_string(),
+        quota: Some(PLAN_WINDOW_CALLS),
+        ..minimax_mock::KeyConfig::unlimited()
+    });
     let server = MockServer::start("127.0.0.1:0".parse()?, config, scenario(args.seed))
         .await
         .context("cannot start the mock")?;
@@ -285,8 +310,42 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
             summary.errors_met.insert(name.clone(), errors);
         }
     }
+    summary.plan = plan_segment(&server, args).await?;
     server.stop().await?;
     Ok(summary)
+}
+
+/// The demo's subscription key and the calls its 5-hour window allows.
+const PLAN_KEY: &str = "sk-cp-demo-plan";
+const PLAN_WINDOW_CALLS: u64 = 20;
+
+/// A coding agent on a subscription key sends 30 requests; the window allows 20.
+async fn plan_segment(server: &MockServer, args: &DemoArgs) -> anyhow::Result<PlanSegment> {
+    let client = MiniMaxClient::builder()
+        .base_url(server.url())
+        .api_key(ApiKey::new(PLAN_KEY))
+        .seed(args.seed)
+        .build()?;
+    let before = server.stats().requests;
+    let mut segment = PlanSegment {
+        window_calls: PLAN_WINDOW_CALLS,
+        requests: 30,
+        ..PlanSegment::default()
+    };
+    for i in 0..segment.requests {
+        match client.chat(&chat(&format!("agent step {i}"))).await {
+            Ok(_) => segment.succeeded += 1,
+            Err(GuardError::FailingFast { resets_at, .. }) => {
+                segment.held += 1;
+                if let Some(at) = resets_at {
+                    segment.resets = minimax_errors::quota::rfc3339(at);
+                }
+            }
+            Err(_) => segment.refused += 1,
+        }
+    }
+    segment.calls = server.stats().requests - before;
+    Ok(segment)
 }
 
 /// What a request failed with, and how it ended (a stop reason, `not_sent`, `failing_fast`).
@@ -341,10 +400,16 @@ fn print_summary(s: &Summary, lang: Lang, out: &mut impl Write) -> anyhow::Resul
         )?;
         writeln!(
             out,
-            "  节奏        {}（账户限额每分钟 {} 次，minimax-guard 事先不知道；调用方共排队等待 {:.1} 秒）\n",
+            "  节奏        {}（账户限额每分钟 {} 次，minimax-guard 事先不知道；调用方共排队等待 {:.1} 秒）",
             pace_text(&s.pacing),
             s.account_rpm,
             s.paced_seconds
+        )?;
+        let p = &s.plan;
+        writeln!(
+            out,
+            "  套餐窗口    订阅 key 的 5 小时窗口允许 {} 次：{} 个请求中 {} 个成功，{} 个收到 2056（{} 重置），其余 {} 个被拦下未发送；MiniMax 共收到 {} 次调用\n",
+            p.window_calls, p.requests, p.succeeded, p.refused, p.resets, p.held, p.calls
         )?;
     } else {
         writeln!(
@@ -368,10 +433,16 @@ fn print_summary(s: &Summary, lang: Lang, out: &mut impl Write) -> anyhow::Resul
         )?;
         writeln!(
             out,
-            "  paced             {} (account limit {} per minute, unknown to the guard; callers waited {:.1} s in all for their turn)\n",
+            "  paced             {} (account limit {} per minute, unknown to the guard; callers waited {:.1} s in all for their turn)",
             pace_text(&s.pacing),
             s.account_rpm,
             s.paced_seconds
+        )?;
+        let p = &s.plan;
+        writeln!(
+            out,
+            "  plan window       a subscription key's 5-hour window allows {}: of {} requests {} succeeded, {} met 2056 (resets at {}), the other {} were held, not sent; MiniMax received {} calls\n",
+            p.window_calls, p.requests, p.succeeded, p.refused, p.resets, p.held, p.calls
         )?;
     }
     let mut met = Table::new();

@@ -595,6 +595,17 @@ mod demo {
             .filter_map(|codes| codes["1002"].as_u64())
             .sum();
         assert!(throttles <= 5, "{throttles} throttles: {s}");
+        // The subscription key's window: once spent, the rest is held, not sent.
+        let plan = &s["plan"];
+        let p = |k: &str| plan[k].as_u64().unwrap();
+        assert_eq!(p("refused"), 1, "one 2056, then held: {plan}");
+        assert_eq!(
+            p("succeeded") + p("refused") + p("held"),
+            p("requests"),
+            "{plan}"
+        );
+        assert!(p("held") >= 8, "{plan}");
+        assert!(plan["resets"].as_str().unwrap().ends_with('Z'), "{plan}");
     }
 
     #[test]
