@@ -4,6 +4,7 @@
 //! hammering the API. Other accounts of the same client (a proxy's many keys) are not touched.
 
 use crate::pacer::AccountId;
+use crate::shared::SharedTrip;
 use minimax_errors::ErrorCode;
 use minimax_errors::quota::Exhausted;
 use std::collections::HashMap;
@@ -58,10 +59,17 @@ impl AccountBreaker {
 
     /// Records a final answer for `account` at `now`; account codes open its breaker for
     /// `hold`, or, for a spent plan window whose message tells when it resets, until then.
-    pub fn record(&self, account: AccountId, answer: Answered<'_>, hold: Duration, now: Instant) {
+    /// Returns the breaker it opened, to be shared with the fleet.
+    pub fn record(
+        &self,
+        account: AccountId,
+        answer: Answered<'_>,
+        hold: Duration,
+        now: Instant,
+    ) -> Option<SharedTrip> {
         let code = answer.code;
         if hold.is_zero() || !ACCOUNT_CODES.contains(&code) {
-            return;
+            return None;
         }
         let resets_at = (code == ErrorCode::USAGE_LIMIT_EXCEEDED)
             .then(|| Exhausted::read(answer.message)?.resets_at)
@@ -83,10 +91,28 @@ impl AccountBreaker {
             until: now + hold,
             resets_at,
         };
+        let shared = SharedTrip {
+            code,
+            trace_id: tripped.trace_id.clone(),
+            remaining: hold,
+            resets_at,
+        };
         let mut all = self.lock();
         // Breakers that closed are forgotten, so keys that come and go do not pile up.
         all.retain(|_, t| now < t.until);
         all.insert(account, tripped);
+        Some(shared)
+    }
+
+    /// Opens `account`'s breaker as another process of the fleet opened it.
+    pub fn adopt(&self, account: AccountId, trip: SharedTrip, now: Instant) {
+        let tripped = Tripped {
+            code: trip.code,
+            trace_id: trip.trace_id,
+            until: now + trip.remaining,
+            resets_at: trip.resets_at,
+        };
+        self.lock().insert(account, tripped);
     }
 
     /// Whether calls of `account` must fail fast at `now`, and why.

@@ -41,6 +41,7 @@ pub struct ClientBuilder {
     validate: bool,
     seed: Option<u64>,
     observer: Option<std::sync::Arc<dyn crate::observer::Observer>>,
+    shared: Option<std::sync::Arc<dyn crate::shared::SharedState>>,
 }
 
 impl Default for ClientBuilder {
@@ -54,6 +55,7 @@ impl Default for ClientBuilder {
             validate: true,
             seed: None,
             observer: None,
+            shared: None,
         }
     }
 }
@@ -113,6 +115,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares the pace and the account breaker with the other processes of a fleet (for
+    /// instance `minimax_fleet::RedisState`).
+    pub fn shared_state(
+        mut self,
+        shared: std::sync::Arc<dyn crate::shared::SharedState>,
+    ) -> ClientBuilder {
+        self.shared = Some(shared);
+        self
+    }
+
     /// The client.
     pub fn build(self) -> Result<MiniMaxClient, GuardError> {
         let key = self.api_key.or_else(ApiKey::from_env).ok_or_else(|| {
@@ -144,6 +156,10 @@ impl ClientBuilder {
         };
         let executor = match self.observer {
             Some(observer) => executor.with_observer(observer),
+            None => executor,
+        };
+        let executor = match self.shared {
+            Some(shared) => executor.with_shared(shared),
             None => executor,
         };
         Ok(MiniMaxClient {

@@ -181,6 +181,14 @@ impl Executor {
         self
     }
 
+    /// Shares the pace and the account breaker with every process of a fleet through
+    /// `shared` (Redis, with `minimax-fleet`); the pacer's settings are kept.
+    pub fn with_shared(mut self, shared: Arc<dyn crate::shared::SharedState>) -> Executor {
+        let config = self.strategy.pacer.config().clone();
+        self.strategy.pacer = Pacer::with_shared(config, Arc::clone(&self.strategy.clock), shared);
+        self
+    }
+
     /// Runs `classifier` before the built-in ones.
     pub fn with_classifier(mut self, classifier: impl ClassifyRetry + 'static) -> Executor {
         self.classifiers = self.classifiers.first(classifier);
@@ -329,12 +337,16 @@ impl Executor {
                             message: server_message,
                             trace_id: failure.trace_id.as_deref(),
                         };
-                        strategy.breaker.record(
+                        let opened = strategy.breaker.record(
                             state.call.account,
                             answered,
                             strategy.fail_fast_for,
                             clock.now(),
                         );
+                        if let (Some(trip), Some(shared)) = (opened, strategy.pacer.shared()) {
+                            // Every process of the fleet fails fast from its next call on.
+                            let _ = shared.trip(state.call.account, trip).await;
+                        }
                     }
                     let call = Box::new(CallFailure {
                         cause: failure.cause,

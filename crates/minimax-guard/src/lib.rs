@@ -55,6 +55,7 @@ mod key;
 mod middleware;
 pub mod observer;
 pub mod pacer;
+pub mod shared;
 pub mod strategy;
 mod stream;
 pub mod transport;

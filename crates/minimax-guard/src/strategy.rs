@@ -142,11 +142,18 @@ impl RetryStrategy {
         state: &mut CallState,
     ) -> Result<Option<Permit>, GuardError> {
         self.fail_fast(state)?;
+        let call = state.call;
         if !self.pacer.is_enabled() {
+            // Unpaced calls ask the fleet about the breaker on their own.
+            if let Some(shared) = self.pacer.shared()
+                && let Ok(Some(trip)) = shared.tripped(call.account).await
+            {
+                self.breaker.adopt(call.account, trip, self.clock.now());
+                self.fail_fast(state)?;
+            }
             return Ok(None);
         }
-        let call = state.call;
-        let permit = self
+        let mut permit = self
             .pacer
             .acquire(call.account, call.group(), call.characters, state.deadline)
             .await
@@ -156,6 +163,9 @@ impl RetryStrategy {
                 rpm: too_long.rate * 60.0,
             })?;
         state.paced += permit.waited();
+        if let Some(trip) = permit.fleet_trip() {
+            self.breaker.adopt(call.account, trip, self.clock.now());
+        }
         // Dropping the permit gives the turn back unused.
         self.fail_fast(state)?;
         Ok(Some(permit))

@@ -31,6 +31,7 @@
 mod email;
 mod error;
 mod errorlog;
+pub mod fleet;
 pub mod metrics;
 mod outcome;
 pub mod plan;
@@ -125,7 +126,11 @@ struct Inner {
     error_log: Option<ErrorLog>,
     started_ms: u64,
     plan_alerts: Mutex<plan::PlanAlerts>,
+    shared: std::sync::OnceLock<Arc<dyn fleet::SharedIncidents>>,
 }
+
+/// How long the fleet's store keeps an incident open that no process closes (all stopped).
+const INCIDENT_KEPT_SECS: u64 = 6 * 3600;
 
 impl std::fmt::Debug for Monitor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -311,6 +316,7 @@ impl Monitor {
                 error_log,
                 started_ms: now_ms(),
                 plan_alerts: Mutex::default(),
+                shared: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -506,22 +512,87 @@ impl Monitor {
 
     /// Evaluates the rules at a given time (Unix ms).
     pub fn evaluate_at(&self, now_ms: u64) -> Vec<Alert> {
-        let window = self.window_view(now_ms);
-        let mut incidents = self
-            .inner
-            .incidents
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let counts = self.window_counts(now_ms);
+        self.judge(&counts, now_ms)
+    }
+
+    /// Evaluates the rules on the fleet's counts when the monitor shares its incidents
+    /// ([`Monitor::share_incidents`]), and keeps the alerts this process is the one to send;
+    /// alone (or while the fleet's store cannot be reached), as [`Monitor::evaluate`].
+    pub async fn evaluate_in_fleet(&self) -> Vec<Alert> {
+        self.evaluate_in_fleet_at(now_ms()).await
+    }
+
+    /// [`Monitor::evaluate_in_fleet`] at a given time (Unix ms).
+    pub async fn evaluate_in_fleet_at(&self, now_ms: u64) -> Vec<Alert> {
+        let Some(shared) = self.inner.shared.get() else {
+            return self.evaluate_at(now_ms);
+        };
+        let local = self.window_counts(now_ms);
+        let counts = match shared.exchange(local.clone()).await {
+            Ok(fleet) if fleet.len() == local.len() => fleet,
+            _ => local,
+        };
         let mut alerts = Vec::new();
+        for alert in self.judge(&counts, now_ms) {
+            let open_for = std::time::Duration::from_secs(INCIDENT_KEPT_SECS);
+            // Unreachable: better the same alert from two processes than none.
+            if shared
+                .claim(&alert.incident, alert.status, open_for)
+                .await
+                .unwrap_or(true)
+            {
+                alerts.push(alert);
+            }
+        }
+        alerts
+    }
+
+    /// Shares the rules' counts and incidents with the other processes of a fleet: counts
+    /// are summed over the fleet and each alert is sent by one process.
+    pub fn share_incidents(&self, shared: Arc<dyn fleet::SharedIncidents>) {
+        if self.inner.shared.set(shared).is_err() {
+            tracing::warn!("the monitor already shares its incidents; the new store is ignored");
+        }
+    }
+
+    /// Every rule's count for each of its incident keys, in the rules' order.
+    fn window_counts(&self, now_ms: u64) -> Vec<fleet::RuleCount> {
+        let window = self.window_view(now_ms);
+        let mut counts = Vec::new();
+        for rule in &self.inner.config.rules {
+            for (g, group) in rule.groups().iter().enumerate() {
+                let (count, first_ms, last_ms) = window.count(group, rule.window_secs);
+                counts.push(fleet::RuleCount {
+                    key: format!("{}#{g}", rule.name),
+                    count,
+                    first_ms,
+                    last_ms,
+                });
+            }
+        }
+        counts
+    }
+
+    /// Steps every incident with `counts` (from [`Monitor::window_counts`], or the fleet's);
+    /// returns the alerts to send.
+    fn judge(&self, counts: &[fleet::RuleCount], now_ms: u64) -> Vec<Alert> {
+        let window = self.window_view(now_ms);
+        let mut incidents = lock(&self.inner.incidents);
+        let mut alerts = Vec::new();
+        let mut counts = counts.iter();
         for (r, rule) in self.inner.config.rules.iter().enumerate() {
             for (g, group) in rule.groups().iter().enumerate() {
-                let (count, first, last) = window.count(group, rule.window_secs);
+                let Some(seen) = counts.next() else {
+                    break;
+                };
                 let incident = incidents.entry((r, g)).or_default();
-                let Some(status) = incident.step(rule, count, (first, last), now_ms) else {
+                let span = (seen.first_ms, seen.last_ms);
+                let Some(status) = incident.step(rule, seen.count, span, now_ms) else {
                     continue;
                 };
-                let seen = window.seen_slots(group, rule.window_secs);
-                alerts.push(self.alert(rule, group, status, incident, &seen, now_ms));
+                let slots = window.seen_slots(group, rule.window_secs);
+                alerts.push(self.alert(rule, group, status, incident, &slots, now_ms));
             }
         }
         drop(incidents);

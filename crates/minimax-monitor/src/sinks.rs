@@ -407,7 +407,7 @@ impl Alerting {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tick.tick().await;
-                for alert in monitor.evaluate() {
+                for alert in monitor.evaluate_in_fleet().await {
                     for outbox in &outboxes {
                         outbox.push(alert.clone());
                     }

@@ -24,6 +24,7 @@ pub mod rate;
 pub mod window;
 
 use crate::clock::{Clock, TokioClock};
+use crate::shared::{SharedState, SharedTrip, ThrottleNews, TurnAsk};
 use minimax_errors::LimitGroup;
 use rate::RateControl;
 use serde::{Deserialize, Serialize};
@@ -201,6 +202,8 @@ struct Inner {
     config: PacingConfig,
     clock: Arc<dyn Clock>,
     groups: Mutex<HashMap<(AccountId, LimitGroup), Arc<Group>>>,
+    /// The fleet's state, when the pace is shared with other processes.
+    shared: Option<Arc<dyn SharedState>>,
 }
 
 /// Groups kept before idle ones are dropped (a proxy sees many keys).
@@ -227,8 +230,32 @@ impl Pacer {
                 config,
                 clock,
                 groups: Mutex::new(HashMap::new()),
+                shared: None,
             }),
         }
+    }
+
+    /// A pacer whose schedules and rates are shared through `shared` with every process of a
+    /// fleet using the same account; while `shared` cannot be reached, each group paces alone
+    /// at its share of the fleet's last rate.
+    pub fn with_shared(
+        config: PacingConfig,
+        clock: Arc<dyn Clock>,
+        shared: Arc<dyn SharedState>,
+    ) -> Pacer {
+        Pacer {
+            inner: Arc::new(Inner {
+                config,
+                clock,
+                groups: Mutex::new(HashMap::new()),
+                shared: Some(shared),
+            }),
+        }
+    }
+
+    /// The fleet's state, when the pace is shared.
+    pub fn shared(&self) -> Option<&Arc<dyn SharedState>> {
+        self.inner.shared.as_ref()
     }
 
     /// The settings.
@@ -267,7 +294,12 @@ impl Pacer {
     ) -> Result<Permit, PaceTooLong> {
         let group = self.group(account, group);
         group
-            .acquire(characters, deadline, Arc::clone(&self.inner.clock))
+            .acquire(
+                characters,
+                deadline,
+                Arc::clone(&self.inner.clock),
+                self.inner.shared.clone(),
+            )
             .await
     }
 
@@ -319,12 +351,23 @@ struct State {
     /// How long a successful call usually takes (a moving average).
     typical: Option<Duration>,
     used: Instant,
+    /// The fleet's pace as last seen, while the group follows it.
+    fleet: Option<FleetView>,
+}
+
+/// What a group last heard of its fleet.
+#[derive(Debug, Clone, Copy)]
+struct FleetView {
+    epoch: u64,
+    rate: f64,
+    members: u32,
 }
 
 impl State {
-    /// When a request of `cost` characters may leave, if no connection is needed.
-    fn ready_at(&mut self, cost: u64, now: Instant) -> Instant {
-        let mut at = self.next_free.max(now);
+    /// When a request of `cost` characters may leave, if no connection is needed. `alone`:
+    /// this process's own schedule spaces the turns (in a fleet, the fleet's does).
+    fn ready_at(&mut self, cost: u64, now: Instant, alone: bool) -> Instant {
+        let mut at = if alone { self.next_free.max(now) } else { now };
         if let Some(hold) = self.rate.hold_until() {
             at = at.max(hold);
         }
@@ -370,6 +413,7 @@ impl Group {
                 since_cap: 0,
                 typical: None,
                 used: now,
+                fleet: None,
             }),
             turnstile: tokio::sync::Mutex::new(()),
             changed: Notify::new(),
@@ -394,6 +438,7 @@ impl Group {
         cost: u64,
         deadline: Option<Instant>,
         clock: Arc<dyn Clock>,
+        shared: Option<Arc<dyn SharedState>>,
     ) -> Result<Permit, PaceTooLong> {
         let asked = clock.now();
         let ahead = self.waiting.fetch_add(1, Ordering::AcqRel);
@@ -404,7 +449,7 @@ impl Group {
             // wait cannot be told in advance; the deadline is then checked while waiting.
             let mut state = self.state();
             if state.rate.is_settled() {
-                let own = state.ready_at(cost, asked);
+                let own = state.ready_at(cost, asked, true);
                 let expected = own + Duration::from_secs_f64(ahead as f64 / state.rate.rate());
                 drop(state);
                 if expected > deadline {
@@ -421,51 +466,27 @@ impl Group {
                 }
             },
         };
+        let mut alone = shared.is_none();
+        let mut fleet_turn = None;
         loop {
-            let notified = self.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let now = clock.now();
-            let (ready, full, early) = {
-                let mut state = self.state();
-                // Faster than one turn per timer tick, turns cannot be paced one by one: those
-                // due within the coming tick go now, and the schedule moves on from theirs.
-                let gap = Duration::from_secs_f64(1.0 / state.rate.rate());
-                let early = if gap < TIMER_TICK {
-                    TIMER_TICK
-                } else {
-                    Duration::ZERO
-                };
-                (
-                    state.ready_at(cost, now),
-                    state.waits_for_an_answer(),
-                    early,
-                )
-            };
-            if ready <= now + early && !full {
-                // A call that cannot finish before its deadline is not worth a call.
-                let typical = self.state().typical.unwrap_or_default();
-                if deadline.is_some_and(|d| now + typical >= d) {
-                    return Err(self.too_long((now + typical).saturating_duration_since(asked)));
-                }
+            self.wait_locally(cost, deadline, asked, alone, &clock)
+                .await?;
+            let Some(shared) = shared.as_ref().filter(|_| !alone) else {
                 break;
-            }
-            let wake = if full { deadline } else { Some(ready) };
-            if let Some(deadline) = deadline
-                && (ready > deadline || clock.now() >= deadline)
+            };
+            match self
+                .fleet_turn(shared.as_ref(), deadline, asked, &clock)
+                .await?
             {
-                return Err(self.too_long(ready.saturating_duration_since(asked)));
-            }
-            match wake {
-                Some(at) => {
-                    tokio::select! {
-                        () = clock.sleep_until(at) => {}
-                        () = &mut notified => {}
-                    }
+                Some(turn) => {
+                    fleet_turn = Some(turn);
+                    break;
                 }
-                None => notified.await,
+                // The fleet's state cannot be reached: this process paces alone.
+                None => alone = true,
             }
         }
+        let (epoch, tripped) = fleet_turn.unzip();
         let now = clock.now();
         let release = {
             let mut state = self.state();
@@ -499,7 +520,125 @@ impl Group {
             sent_at: now,
             waited: now.saturating_duration_since(asked),
             finished: false,
+            fleet: shared.zip(epoch),
+            tripped: tripped.flatten(),
         })
+    }
+
+    /// Takes this call's turn in the fleet's schedule and waits for it, following the
+    /// fleet's pace. `Ok(None)`: the fleet's state cannot be reached (the group then paces
+    /// alone, at its share of the fleet's last rate).
+    async fn fleet_turn(
+        &self,
+        shared: &dyn SharedState,
+        deadline: Option<Instant>,
+        asked: Instant,
+        clock: &Arc<dyn Clock>,
+    ) -> Result<Option<(u64, Option<SharedTrip>)>, PaceTooLong> {
+        let now = clock.now();
+        let ask = {
+            let state = self.state();
+            TurnAsk {
+                account: self.account,
+                group: self.name,
+                start_rate: state.rate.rate(),
+                proposed_rate: state.rate.rate(),
+                epoch: state.fleet.map_or(0, |f| f.epoch),
+                max_wait: deadline.map(|d| d.saturating_duration_since(now)),
+            }
+        };
+        let turn = match shared.turn(ask).await {
+            Ok(turn) => turn,
+            Err(_) => {
+                let mut state = self.state();
+                if let Some(fleet) = state.fleet.take() {
+                    state
+                        .rate
+                        .go_alone(fleet.rate / f64::from(fleet.members.max(1)));
+                    state.next_free = clock.now();
+                }
+                return Ok(None);
+            }
+        };
+        {
+            let mut state = self.state();
+            let pace = turn.pace;
+            let new_epoch = state.fleet.is_none_or(|f| f.epoch != pace.epoch);
+            let now = clock.now();
+            state
+                .rate
+                .follow(pace.rate, new_epoch, pace.w_max, pace.since_cut, now);
+            state.fleet = Some(FleetView {
+                epoch: pace.epoch,
+                rate: pace.rate,
+                members: turn.members,
+            });
+        }
+        let Some(wait) = turn.wait else {
+            let wait = Duration::from_secs_f64(1.0 / turn.pace.rate.max(rate::MIN_RATE));
+            return Err(self.too_long(clock.now() + wait - asked));
+        };
+        if !wait.is_zero() {
+            clock.sleep_until(clock.now() + wait).await;
+        }
+        Ok(Some((turn.pace.epoch, turn.tripped)))
+    }
+
+    /// Waits until this process lets the call go: the group's hold, its character window and
+    /// its connections, and (when `alone`) its own schedule of turns.
+    async fn wait_locally(
+        &self,
+        cost: u64,
+        deadline: Option<Instant>,
+        asked: Instant,
+        alone: bool,
+        clock: &Arc<dyn Clock>,
+    ) -> Result<(), PaceTooLong> {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let now = clock.now();
+            let (ready, full, early) = {
+                let mut state = self.state();
+                // Faster than one turn per timer tick, turns cannot be paced one by one: those
+                // due within the coming tick go now, and the schedule moves on from theirs.
+                let gap = Duration::from_secs_f64(1.0 / state.rate.rate());
+                let early = if gap < TIMER_TICK {
+                    TIMER_TICK
+                } else {
+                    Duration::ZERO
+                };
+                (
+                    state.ready_at(cost, now, alone),
+                    state.waits_for_an_answer(),
+                    early,
+                )
+            };
+            if ready <= now + early && !full {
+                // A call that cannot finish before its deadline is not worth a call.
+                let typical = self.state().typical.unwrap_or_default();
+                if deadline.is_some_and(|d| now + typical >= d) {
+                    return Err(self.too_long((now + typical).saturating_duration_since(asked)));
+                }
+                return Ok(());
+            }
+            let wake = if full { deadline } else { Some(ready) };
+            if let Some(deadline) = deadline
+                && (ready > deadline || clock.now() >= deadline)
+            {
+                return Err(self.too_long(ready.saturating_duration_since(asked)));
+            }
+            match wake {
+                Some(at) => {
+                    tokio::select! {
+                        () = clock.sleep_until(at) => {}
+                        () = &mut notified => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
     }
 
     fn snapshot(&self) -> GroupSnapshot {
@@ -535,12 +674,20 @@ pub struct Permit {
     sent_at: Instant,
     waited: Duration,
     finished: bool,
+    /// In a fleet: its state, and the epoch of the turn.
+    fleet: Option<(Arc<dyn SharedState>, u64)>,
+    tripped: Option<SharedTrip>,
 }
 
 impl Permit {
     /// How long the call waited for its turn.
     pub fn waited(&self) -> Duration {
         self.waited
+    }
+
+    /// The account's breaker as another process of the fleet opened it, if it did.
+    pub fn fleet_trip(&mut self) -> Option<SharedTrip> {
+        self.tripped.take()
     }
 
     /// The call succeeded.
@@ -592,7 +739,30 @@ impl Permit {
             let rpm = state.rate.rate() * 60.0;
             tracing::debug!(group = %self.group.name, rpm, "MiniMax pace lowered after a throttle");
         }
+        let news = self.fleet.as_ref().map(|(_, epoch)| ThrottleNews {
+            account: self.group.account,
+            group: self.group.name,
+            epoch: *epoch,
+            cut: cut.then(|| {
+                let w_max = match state.rate.phase() {
+                    rate::Phase::Cubic { w_max, .. } => w_max,
+                    rate::Phase::SlowStart => state.rate.rate(),
+                };
+                (state.rate.rate(), w_max)
+            }),
+            hold: state
+                .rate
+                .hold_until()
+                .map(|h| h.saturating_duration_since(now))
+                .filter(|h| !h.is_zero()),
+        });
         drop(state);
+        // The fleet hears of it without holding the call: the next turn reads the result.
+        if let (Some((shared, _)), Some(news)) = (self.fleet.clone(), news)
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move { shared.throttled(news).await });
+        }
         self.finish();
     }
 

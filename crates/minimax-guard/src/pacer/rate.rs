@@ -95,6 +95,9 @@ pub struct RateControl {
     /// Since the last long streak ended: when, and successes since.
     cycle_start: Instant,
     cycle_successes: u32,
+    /// In a fleet: the rate the fleet's shared schedule sends at, which replaces what this
+    /// process measures (it sends only its share).
+    fleet_rate: Option<f64>,
 }
 
 impl RateControl {
@@ -120,7 +123,48 @@ impl RateControl {
             successes: VecDeque::new(),
             cycle_start: now,
             cycle_successes: 0,
+            fleet_rate: None,
         }
+    }
+
+    /// Follows the fleet's pace: after a cut made elsewhere (`new_epoch`), its cubic from
+    /// `w_max`, cut `since_cut` ago, and its rate; otherwise the fleet's rate when another
+    /// process grew it higher. From now on growth and cuts are judged by the fleet's rate.
+    pub fn follow(
+        &mut self,
+        rate: f64,
+        new_epoch: bool,
+        w_max: f64,
+        since_cut: Duration,
+        now: Instant,
+    ) {
+        self.fleet_rate = Some(rate);
+        if new_epoch {
+            if w_max > 0.0 {
+                self.slope = self.next_slope(w_max);
+                self.phase = Phase::Cubic {
+                    w_max,
+                    at: now.checked_sub(since_cut).unwrap_or(now),
+                };
+            }
+            self.rate = rate.clamp(MIN_RATE, self.ceiling);
+            // Answers to requests sent before the fleet's cut do not cut again.
+            self.cut_from = self.released;
+        } else {
+            self.rate = self.rate.max(rate).clamp(MIN_RATE, self.ceiling);
+        }
+    }
+
+    /// Leaves the fleet (its state cannot be reached): paces alone, at no more than `share`.
+    pub fn go_alone(&mut self, share: f64) {
+        if self.fleet_rate.take().is_some() {
+            self.rate = self.rate.min(share).clamp(MIN_RATE, self.ceiling);
+        }
+    }
+
+    /// Whether the rate follows a fleet's.
+    pub fn in_fleet(&self) -> bool {
+        self.fleet_rate.is_some()
     }
 
     /// The rate now, in requests per second.
@@ -204,6 +248,14 @@ impl RateControl {
 
     /// The rate requests were released at recently, from the last [`HISTORY`] releases.
     pub fn measured(&self, now: Instant) -> Option<f64> {
+        if self.fleet_rate.is_some() {
+            return self.fleet_rate;
+        }
+        self.measured_here(now)
+    }
+
+    /// The rate this process released requests at recently.
+    fn measured_here(&self, now: Instant) -> Option<f64> {
         let times: Vec<Instant> = self.history.iter().flatten().copied().collect();
         let oldest = times.iter().min()?;
         let span = now.saturating_duration_since(*oldest).as_secs_f64();
@@ -212,6 +264,17 @@ impl RateControl {
 
     /// The rate requests succeeded at over the last [`ACCEPTED_OVER`], if enough did to tell.
     fn accepted(&mut self, now: Instant) -> Option<f64> {
+        let here = self.accepted_here(now)?;
+        match self.fleet_rate {
+            // A process of a fleet sees its share of what the account accepted: the fleet's
+            // turns interleave, so the share accepted is the share sent.
+            Some(fleet) => Some(here / self.measured_here(now)? * fleet),
+            None => Some(here),
+        }
+    }
+
+    /// The rate this process's requests succeeded at.
+    fn accepted_here(&mut self, now: Instant) -> Option<f64> {
         while self
             .successes
             .front()
@@ -262,7 +325,8 @@ impl RateControl {
             .saturating_duration_since(self.cycle_start)
             .as_secs_f64();
         let refusing = refused_at.saturating_duration_since(began).as_secs_f64();
-        let windowed = refusing <= 4.0 * sending;
+        // A process of a fleet sees only its share of what the window let through.
+        let windowed = refusing <= 4.0 * sending && self.fleet_rate.is_none();
         if windowed && self.cycle_successes >= WINDOW_EVIDENCE && active > 0.0 {
             let at_most = f64::from(self.cycle_successes) / active;
             if at_most < self.rate {
@@ -277,6 +341,18 @@ impl RateControl {
         }
         self.cycle_start = now;
         self.cycle_successes = 0;
+    }
+
+    /// The probing slope after a cut that found the limit at `limit`: a limit found where the
+    /// last episode found it is probed less often.
+    fn next_slope(&self, limit: f64) -> f64 {
+        match self.phase {
+            Phase::Cubic { w_max, .. } if (limit - w_max).abs() <= SAME_LIMIT * w_max => {
+                (self.slope / 2.0).max(MIN_PROBE)
+            }
+            Phase::Cubic { .. } => PROBE,
+            Phase::SlowStart => self.slope,
+        }
     }
 
     /// Whether the group has seen a success (before that, throttles say the account is spent,
@@ -323,14 +399,7 @@ impl RateControl {
         }
         let sent = self.measured(now).map_or(self.rate, |m| m.min(self.rate));
         let limit = self.accepted(now).map_or(sent, |a| a.min(sent));
-        if let Phase::Cubic { w_max, .. } = self.phase {
-            // The limit where the last episode found it: probe it less often.
-            self.slope = if (limit - w_max).abs() <= SAME_LIMIT * w_max {
-                (self.slope / 2.0).max(MIN_PROBE)
-            } else {
-                PROBE
-            };
-        }
+        self.slope = self.next_slope(limit);
         self.phase = Phase::Cubic {
             w_max: limit,
             at: now,
