@@ -1,5 +1,6 @@
 //! The proxy's configuration: TOML, with environment variables for what differs per machine.
 
+use minimax_fleet::StateBackend;
 use minimax_guard::ApiKey;
 use minimax_monitor::MonitorConfig;
 use serde::{Deserialize, Deserializer};
@@ -101,6 +102,9 @@ pub struct ProxyConfig {
     pub keys: Vec<VirtualKey>,
     /// The monitor: alert rules, error log, `/metrics`.
     pub monitor: Option<MonitorConfig>,
+    /// Where the pace, the account breakers and the alert incidents live: `"in-process"`
+    /// (default) or `"redis://127.0.0.1:6379/0"`, shared by every proxy that names it.
+    pub state: StateBackend,
 }
 
 impl Default for ProxyConfig {
@@ -114,6 +118,7 @@ impl Default for ProxyConfig {
             validate: true,
             keys: Vec::new(),
             monitor: None,
+            state: StateBackend::InProcess,
         }
     }
 }
@@ -139,7 +144,8 @@ pub enum ConfigError {
 }
 
 impl ProxyConfig {
-    /// Parses a configuration; `MMERR_PROXY_ADDR` and `MMERR_PROXY_UPSTREAM` override it.
+    /// Parses a configuration; `MMERR_PROXY_ADDR`, `MMERR_PROXY_UPSTREAM` and `MMERR_STATE`
+    /// override it.
     pub fn from_toml(text: &str) -> Result<ProxyConfig, ConfigError> {
         let mut config: ProxyConfig = toml::from_str(text)?;
         config.apply_env()?;
@@ -164,6 +170,11 @@ impl ProxyConfig {
         }
         if let Ok(upstream) = std::env::var("MMERR_PROXY_UPSTREAM") {
             self.upstream = upstream.parse()?;
+        }
+        if let Ok(state) = std::env::var("MMERR_STATE") {
+            self.state = state
+                .parse()
+                .map_err(|e: minimax_fleet::StateError| ConfigError::Invalid(e.to_string()))?;
         }
         Ok(())
     }

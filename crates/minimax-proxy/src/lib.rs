@@ -33,6 +33,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use minimax_fleet::RedisOptions;
 use minimax_guard::pacer::AccountId;
 use minimax_guard::{ApiKey, Executor, Observer, RetryConfig};
 use minimax_monitor::{Monitor, sinks::Alerting};
@@ -122,11 +123,22 @@ impl ProxyServer {
             ..RetryConfig::default()
         };
         let mut executor = Executor::new(retry);
+        let fleet = config
+            .state
+            .open(RedisOptions::default())
+            .await
+            .map_err(|e| StartError::Config(ConfigError::Invalid(e.to_string())))?;
+        if let Some(fleet) = &fleet {
+            executor = executor.with_shared(fleet.as_shared_state());
+        }
         let mut alerting = None;
         let mut observer = None;
         let mut monitor = None;
         if let Some(monitor_config) = &config.monitor {
             let watching = Monitor::new(monitor_config.clone())?;
+            if let Some(fleet) = &fleet {
+                watching.share_incidents(fleet.as_shared_incidents());
+            }
             let as_observer: Arc<dyn Observer> = watching.as_observer();
             executor = executor.with_observer(Arc::clone(&as_observer));
             observer = Some(as_observer);

@@ -130,6 +130,10 @@ pub struct DemoArgs {
     /// Send the requests as an SDK would, straight and then through `mmerr proxy`, and compare.
     #[arg(long)]
     pub proxy: bool,
+    /// Keep the pace and the account breaker in Redis (`redis://127.0.0.1:6379/0`), shared
+    /// with every process naming it: a second run starts at the pace the first one found.
+    #[arg(long, env = "MMERR_STATE")]
+    pub state: Option<minimax_fleet::StateBackend>,
 }
 
 /// `mmerr mock`.
@@ -180,6 +184,10 @@ pub struct ProxyArgs {
     /// Allow serving on an address other than loopback.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Share the pace, the account breakers and the alerts with every proxy naming the same
+    /// Redis (`redis://127.0.0.1:6379/0`); default in-process, or the configuration's `state`.
+    #[arg(long, env = "MMERR_STATE")]
+    pub state: Option<minimax_fleet::StateBackend>,
 }
 
 /// `mmerr explain`.

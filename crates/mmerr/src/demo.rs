@@ -195,13 +195,17 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<Summary> {
         },
         ..RetryConfig::default()
     };
-    let client = MiniMaxClient::builder()
+    let mut builder = MiniMaxClient::builder()
         .base_url(server.url())
         .api_key(ApiKey::new(DEMO_KEY))
         .retry(retry)
         .seed(args.seed)
-        .timeout(Duration::from_secs(5))
-        .build()?;
+        .timeout(Duration::from_secs(5));
+    let state = args.state.clone().unwrap_or_default();
+    if let Some(shared) = state.open(minimax_fleet::RedisOptions::default()).await? {
+        builder = builder.shared_state(shared.as_shared_state());
+    }
+    let client = builder.build()?;
     let sample = Bytes::from(minimax_mock::silent_wav(12.0));
     let file = client
         .upload_file(AudioPurpose::VoiceClone, "demo.wav", sample)

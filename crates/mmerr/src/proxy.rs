@@ -20,6 +20,9 @@ pub fn run(args: &ProxyArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result
     if let Some(upstream) = &args.upstream {
         config.upstream = upstream.parse()?;
     }
+    if let Some(state) = &args.state {
+        config.state = state.clone();
+    }
     if !config.addr.ip().is_loopback() && !args.allow_remote {
         bail!(
             "{} is not a loopback address; pass --allow-remote to serve beyond this machine",
