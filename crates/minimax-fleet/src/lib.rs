@@ -296,13 +296,15 @@ impl SharedState for RedisState {
                 scripts
                     .turn
                     .key(&keys[..])
-                    .arg(ask.start_rate)
+                    .arg(ask.start.rate)
                     .arg(ask.proposed_rate)
                     .arg(ask.epoch.to_string())
                     .arg(max_wait)
                     .arg(&self.inner.member)
                     .arg(PACE_TTL.as_millis() as u64)
                     .arg(fastrand::u64(1..).to_string())
+                    .arg(ask.start.w_max)
+                    .arg(micros(ask.start.since_cut))
                     .invoke_async(&mut conn)
                     .await
             })

@@ -2,7 +2,8 @@
 -- next turn is free), and the fleet's learned rate.
 -- KEYS: 1 the pace hash, 2 the members (sorted set), 3 the account's breaker
 -- ARGV: 1 start rate, 2 proposed rate, 3 the caller's epoch, 4 longest wait in µs (-1: none),
---       5 the caller's id, 6 TTL in ms, 7 an epoch to start with
+--       5 the caller's id, 6 TTL in ms, and where to start when the fleet has no pace yet:
+--       7 an epoch, 8 the rate the account accepted at the last cut (0: none), 9 µs since it
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local h = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'epoch', 'wmax', 'cut', 'hold')
@@ -15,8 +16,8 @@ local hold = tonumber(h[6]) or 0
 if not rate or not epoch then
   rate = tonumber(ARGV[1])
   epoch = ARGV[7]
-  wmax = 0
-  cut = now
+  wmax = tonumber(ARGV[8])
+  cut = now - tonumber(ARGV[9])
 elseif ARGV[3] == epoch then
   local proposed = tonumber(ARGV[2])
   if proposed > rate then rate = proposed end

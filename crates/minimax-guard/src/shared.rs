@@ -37,8 +37,10 @@ pub struct TurnAsk {
     pub account: AccountId,
     /// Which group.
     pub group: LimitGroup,
-    /// The rate to start the fleet at when it has none yet (this process's own).
-    pub start_rate: f64,
+    /// Where to start the fleet's pace when it has none yet (a new fleet, or Redis restarted
+    /// or flushed): the fleet's pace as this process last saw it, else its own rate. Its
+    /// epoch is not used.
+    pub start: FleetPace,
     /// This process's rate: the fleet's grows to it when it is higher within the same epoch.
     pub proposed_rate: f64,
     /// The epoch this process's rate belongs to.

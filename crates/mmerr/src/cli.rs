@@ -56,6 +56,46 @@ pub enum BenchCommand {
     /// What each client policy sends to an account whose plan window is spent (2056), in
     /// virtual time: 32 agents for 60 s.
     SpentWindow(SpentWindowArgs),
+    /// Processes sharing one account: pacing alone vs shared through Redis, a process joining,
+    /// Redis killed and restarted (starts its own `redis-server`; a few minutes).
+    Fleet(FleetArgs),
+    /// One process of `mmerr bench fleet` (started by it).
+    #[command(hide = true)]
+    FleetWorker(FleetWorkerArgs),
+}
+
+/// `mmerr bench fleet`.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// Processes sharing the account.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(2..=32))]
+    pub processes: u32,
+    /// Requests in flight at once in each process.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=512))]
+    pub concurrency: u32,
+    /// Requests of each run, all processes together.
+    #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(100..=100_000))]
+    pub requests: u32,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mmerr bench fleet-worker`.
+#[derive(Debug, Args)]
+pub struct FleetWorkerArgs {
+    /// The mock's URL.
+    #[arg(long)]
+    pub url: String,
+    /// Requests to send.
+    #[arg(long)]
+    pub requests: u32,
+    /// Requests in flight at once.
+    #[arg(long)]
+    pub concurrency: u32,
+    /// The shared state's Redis URL (none: pace alone).
+    #[arg(long)]
+    pub state: Option<String>,
 }
 
 /// `mmerr bench spent-window`.

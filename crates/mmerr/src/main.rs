@@ -68,6 +68,10 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(args, lang, &mut out),
         Command::Quota(args) => quota::run(args, lang, &mut out),
         Command::Bench(cli::BenchCommand::Goodput(args)) => bench::run(args, lang, &mut out),
+        Command::Bench(cli::BenchCommand::Fleet(args)) => bench::fleet::run(args, &mut out),
+        Command::Bench(cli::BenchCommand::FleetWorker(args)) => {
+            bench::fleet::worker(args, &mut out)
+        }
         Command::Bench(cli::BenchCommand::SpentWindow(args)) => {
             bench::spent_window::run(args.json, &mut out).map(|()| ExitCode::SUCCESS)
         }

@@ -24,7 +24,7 @@ pub mod rate;
 pub mod window;
 
 use crate::clock::{Clock, TokioClock};
-use crate::shared::{SharedState, SharedTrip, ThrottleNews, TurnAsk};
+use crate::shared::{FleetPace, SharedState, SharedTrip, ThrottleNews, TurnAsk};
 use minimax_errors::LimitGroup;
 use rate::RateControl;
 use serde::{Deserialize, Serialize};
@@ -353,14 +353,17 @@ struct State {
     used: Instant,
     /// The fleet's pace as last seen, while the group follows it.
     fleet: Option<FleetView>,
+    /// The fleet's pace as last seen, kept while the group paces alone: where the fleet
+    /// starts again if its state was lost.
+    last_fleet: Option<FleetView>,
 }
 
 /// What a group last heard of its fleet.
 #[derive(Debug, Clone, Copy)]
 struct FleetView {
-    epoch: u64,
-    rate: f64,
+    pace: FleetPace,
     members: u32,
+    seen: Instant,
 }
 
 impl State {
@@ -414,6 +417,7 @@ impl Group {
                 typical: None,
                 used: now,
                 fleet: None,
+                last_fleet: None,
             }),
             turnstile: tokio::sync::Mutex::new(()),
             changed: Notify::new(),
@@ -538,12 +542,24 @@ impl Group {
         let now = clock.now();
         let ask = {
             let state = self.state();
+            let start = match state.last_fleet {
+                Some(last) => FleetPace {
+                    since_cut: last.pace.since_cut + now.saturating_duration_since(last.seen),
+                    ..last.pace
+                },
+                None => FleetPace {
+                    rate: state.rate.rate(),
+                    epoch: 0,
+                    w_max: 0.0,
+                    since_cut: Duration::ZERO,
+                },
+            };
             TurnAsk {
                 account: self.account,
                 group: self.name,
-                start_rate: state.rate.rate(),
+                start,
                 proposed_rate: state.rate.rate(),
-                epoch: state.fleet.map_or(0, |f| f.epoch),
+                epoch: state.fleet.map_or(0, |f| f.pace.epoch),
                 max_wait: deadline.map(|d| d.saturating_duration_since(now)),
             }
         };
@@ -552,9 +568,8 @@ impl Group {
             Err(_) => {
                 let mut state = self.state();
                 if let Some(fleet) = state.fleet.take() {
-                    state
-                        .rate
-                        .go_alone(fleet.rate / f64::from(fleet.members.max(1)));
+                    let share = fleet.pace.rate / f64::from(fleet.members.max(1));
+                    state.rate.go_alone(share, clock.now());
                     state.next_free = clock.now();
                 }
                 return Ok(None);
@@ -563,16 +578,19 @@ impl Group {
         {
             let mut state = self.state();
             let pace = turn.pace;
-            let new_epoch = state.fleet.is_none_or(|f| f.epoch != pace.epoch);
+            let new_epoch = state.fleet.is_none_or(|f| f.pace.epoch != pace.epoch);
             let now = clock.now();
+            let cut = (pace.w_max, pace.since_cut);
             state
                 .rate
-                .follow(pace.rate, new_epoch, pace.w_max, pace.since_cut, now);
-            state.fleet = Some(FleetView {
-                epoch: pace.epoch,
-                rate: pace.rate,
+                .follow(pace.rate, new_epoch, cut, turn.members, now);
+            let view = FleetView {
+                pace,
                 members: turn.members,
-            });
+                seen: now,
+            };
+            state.fleet = Some(view);
+            state.last_fleet = Some(view);
         }
         let Some(wait) = turn.wait else {
             let wait = Duration::from_secs_f64(1.0 / turn.pace.rate.max(rate::MIN_RATE));

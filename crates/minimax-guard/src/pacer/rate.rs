@@ -98,6 +98,8 @@ pub struct RateControl {
     /// In a fleet: the rate the fleet's shared schedule sends at, which replaces what this
     /// process measures (it sends only its share).
     fleet_rate: Option<f64>,
+    /// In a fleet: the processes sending, each of which grows the fleet's rate in slow start.
+    fleet_members: u32,
 }
 
 impl RateControl {
@@ -124,21 +126,24 @@ impl RateControl {
             cycle_start: now,
             cycle_successes: 0,
             fleet_rate: None,
+            fleet_members: 1,
         }
     }
 
     /// Follows the fleet's pace: after a cut made elsewhere (`new_epoch`), its cubic from
     /// `w_max`, cut `since_cut` ago, and its rate; otherwise the fleet's rate when another
-    /// process grew it higher. From now on growth and cuts are judged by the fleet's rate.
+    /// process grew it higher. From now on growth and cuts are judged by the fleet's rate, and
+    /// slow start doubles the fleet's rate per second together with its other `members`.
     pub fn follow(
         &mut self,
         rate: f64,
         new_epoch: bool,
-        w_max: f64,
-        since_cut: Duration,
+        (w_max, since_cut): (f64, Duration),
+        members: u32,
         now: Instant,
     ) {
         self.fleet_rate = Some(rate);
+        self.fleet_members = members.max(1);
         if new_epoch {
             if w_max > 0.0 {
                 self.slope = self.next_slope(w_max);
@@ -155,10 +160,21 @@ impl RateControl {
         }
     }
 
-    /// Leaves the fleet (its state cannot be reached): paces alone, at no more than `share`.
-    pub fn go_alone(&mut self, share: f64) {
+    /// Leaves the fleet (its state cannot be reached): paces alone, at no more than `share`,
+    /// and probes above it slowly, as after a cut that found the limit there (the fleet's
+    /// cubic, scaled to the whole account, would take every process back to the account's
+    /// rate).
+    pub fn go_alone(&mut self, share: f64, now: Instant) {
         if self.fleet_rate.take().is_some() {
+            self.fleet_members = 1;
             self.rate = self.rate.min(share).clamp(MIN_RATE, self.ceiling);
+            let past_plateau = Duration::from_secs_f64(plateau());
+            self.phase = Phase::Cubic {
+                w_max: self.rate,
+                at: now.checked_sub(past_plateau).unwrap_or(now),
+            };
+            self.slope = MIN_PROBE;
+            self.grown_at = now;
         }
     }
 
@@ -227,7 +243,11 @@ impl RateControl {
             return;
         }
         let target = match self.phase {
-            Phase::SlowStart => self.rate * 2f64.powf(elapsed / DOUBLING.as_secs_f64()),
+            // In a fleet every process grows the shared rate: each by its part.
+            Phase::SlowStart => {
+                let part = f64::from(self.fleet_members);
+                self.rate * 2f64.powf(elapsed / DOUBLING.as_secs_f64() / part)
+            }
             Phase::Cubic { w_max, at } => {
                 let t = now.saturating_duration_since(at).as_secs_f64() - plateau();
                 if t < 0.0 {

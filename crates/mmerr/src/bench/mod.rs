@@ -4,6 +4,7 @@
 //! in-process mock in real time, and the mock's limiter in-process in tokio's paused time (for
 //! thousands of concurrent callers).
 
+pub mod fleet;
 mod policy;
 pub mod spent_window;
 mod upstream;
