@@ -16,9 +16,10 @@ pub enum ConfigError {
         /// Why.
         source: std::io::Error,
     },
-    /// The TOML is malformed or names something unknown.
-    #[error("{}", .0.to_string().replace('\n', " "))]
-    Toml(#[from] toml::de::Error),
+    /// The TOML is malformed or names something unknown: where, and why (see
+    /// [`toml_error_text`]).
+    #[error("{0}")]
+    Toml(String),
     /// A rule is out of bounds.
     #[error("{0}")]
     Rule(String),
@@ -81,5 +82,39 @@ impl SendError {
     /// Any other failure, with secrets scrubbed from its text.
     pub fn other(text: impl std::fmt::Display) -> SendError {
         SendError::Other(minimax_errors::scrub::scrub_text(&text.to_string()).into_owned())
+    }
+}
+
+/// A TOML error on one line, as "line 3, column 9: invalid type: …", without the source line
+/// toml quotes (it may hold a key or a password), and with anything shaped like a key scrubbed
+/// from the message (serde quotes the value it refused).
+pub fn toml_error_text(error: &toml::de::Error, text: &str) -> String {
+    let message = error.message().replace('\n', " ");
+    let message = minimax_errors::scrub::scrub_text(message.trim());
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before
+                .rfind('\n')
+                .map_or(before.len(), |n| before.len() - n - 1)
+                + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::MonitorConfig;
+
+    #[test]
+    fn a_toml_error_names_the_place_not_the_secret_on_it() {
+        let text = "lang = \"en\"\nevaluate_every_ms = \"sk-api-0123456789abcdef0123456789\"\n";
+        let error = MonitorConfig::from_toml(text).unwrap_err().to_string();
+        assert!(error.starts_with("line 2, column 21: "), "{error}");
+        assert!(!error.contains("0123456789abcdef"), "{error}");
+        assert!(!error.contains('\n'), "{error}");
     }
 }

@@ -40,7 +40,7 @@ mod rules;
 pub mod sinks;
 mod store;
 
-pub use error::{ConfigError, SendError};
+pub use error::{ConfigError, SendError, toml_error_text};
 pub use errorlog::{ErrorLog, ErrorLogConfig};
 pub use minimax_guard::observer::{Event, Observer, Seen};
 pub use rules::{Alert, AlertRule, AlertStatus, AlertText, Watch};
@@ -96,7 +96,8 @@ impl Default for MonitorConfig {
 impl MonitorConfig {
     /// Parses and checks a configuration.
     pub fn from_toml(text: &str) -> Result<MonitorConfig, ConfigError> {
-        let config: MonitorConfig = toml::from_str(text)?;
+        let config: MonitorConfig = toml::from_str(text)
+            .map_err(|e| ConfigError::Toml(error::toml_error_text(&e, text)))?;
         for rule in &config.rules {
             rule.check()?;
         }

@@ -136,8 +136,8 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The TOML is malformed or names something unknown.
-    #[error("{}", .0.to_string().replace('\n', " "))]
-    Toml(#[from] toml::de::Error),
+    #[error("{0}")]
+    Toml(String),
     /// A value is out of bounds or missing.
     #[error("{0}")]
     Invalid(String),
@@ -147,7 +147,8 @@ impl ProxyConfig {
     /// Parses a configuration; `MMERR_PROXY_ADDR`, `MMERR_PROXY_UPSTREAM` and `MMERR_STATE`
     /// override it.
     pub fn from_toml(text: &str) -> Result<ProxyConfig, ConfigError> {
-        let mut config: ProxyConfig = toml::from_str(text)?;
+        let mut config: ProxyConfig = toml::from_str(text)
+            .map_err(|e| ConfigError::Toml(minimax_monitor::toml_error_text(&e, text)))?;
         config.apply_env()?;
         config.check()?;
         Ok(config)
