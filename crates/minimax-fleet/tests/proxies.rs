@@ -1,6 +1,7 @@
 //! Proxies sharing a real Redis (`state = "redis://…"`): a key refused by MiniMax through one
 //! proxy fails fast at the others, unsent; a configuration naming no Redis is refused at start.
 
+#[allow(dead_code)] // each test binary uses part of the helpers
 mod common;
 
 use common::RedisServer;
