@@ -76,6 +76,9 @@ pub struct FleetArgs {
     /// Requests of each run, all processes together.
     #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(100..=100_000))]
     pub requests: u32,
+    /// The runs to make (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub runs: Vec<crate::bench::fleet::Run>,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,

@@ -146,7 +146,12 @@ impl RateControl {
         self.fleet_members = members.max(1);
         if new_epoch {
             if w_max > 0.0 {
-                self.slope = self.next_slope(w_max);
+                // A process joining a fleet that found its limit long ago probes gently: at
+                // the fleet's steepest slope its first turn could lift the fleet well past it.
+                self.slope = match self.phase {
+                    Phase::SlowStart => MIN_PROBE,
+                    Phase::Cubic { .. } => self.next_slope(w_max),
+                };
                 self.phase = Phase::Cubic {
                     w_max,
                     at: now.checked_sub(since_cut).unwrap_or(now),

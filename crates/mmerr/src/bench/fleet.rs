@@ -69,11 +69,15 @@ struct Cost {
 }
 
 /// The runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Run {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Run {
+    /// Each process paces alone.
     Alone,
+    /// The pace is shared through Redis.
     Shared,
+    /// Shared; one process joins a third of the way in.
     Joining,
+    /// Shared; Redis is killed a quarter of the way in and back at half way.
     RedisRestart,
 }
 
@@ -96,7 +100,13 @@ pub fn run(args: &FleetArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
         .context("cannot start the runtime")?;
     let (rows, cost) = runtime.block_on(async {
         let mut rows = Vec::new();
-        for run in [Run::Alone, Run::Shared, Run::Joining, Run::RedisRestart] {
+        let all = [Run::Alone, Run::Shared, Run::Joining, Run::RedisRestart];
+        let runs = if args.runs.is_empty() {
+            &all[..]
+        } else {
+            &args.runs[..]
+        };
+        for &run in runs {
             rows.push(one(run, args).await?);
         }
         anyhow::Ok((rows, turn_cost().await?))
@@ -256,6 +266,13 @@ async fn one(run: Run, args: &FleetArgs) -> anyhow::Result<Row> {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let now = started.elapsed();
         samples.push((now, server.stats().requests_on("chat")));
+        if std::env::var_os("MMERR_FLEET_TRACE").is_some() {
+            eprintln!(
+                "{:.2} {}",
+                now.as_secs_f64(),
+                samples.last().map_or(0, |s| s.1)
+            );
+        }
         let done = children
             .iter_mut()
             .all(|c| c.try_wait().ok().flatten().is_some());
