@@ -9,7 +9,7 @@
 //! When Redis is down, slow, restarted or flushed, calls go on: each process paces alone at its
 //! share of the fleet's last rate (said once in the log and in `minimax_shared_state_up`), no
 //! Redis operation holds a call longer than [`RedisOptions::timeout`], and the fleet's state is
-//! taken up again within a second of Redis's return. Redis holds fingerprints of keys, never
+//! taken up again soon after Redis returns (it is tried every 200 ms). Redis holds fingerprints of keys, never
 //! keys, and every entry expires.
 //!
 //! ```no_run
@@ -143,7 +143,7 @@ impl RedisState {
                 },
             }),
         };
-        if state.connection().await.is_none() {
+        if state.open().await.is_none() {
             tracing::warn!(redis = %state.inner.place, "the shared state is not reachable; each process paces alone until it is");
         }
         Ok(state)
@@ -173,14 +173,24 @@ impl RedisState {
         key
     }
 
-    /// The connection, opened if it is not yet (at most once a second while Redis is away).
+    /// The connection. When there is none yet, one is opened in the background (at most once
+    /// every 200 ms while Redis is away) and the caller goes on without: no call waits for a
+    /// connection to be made.
     async fn connection(&self) -> Option<ConnectionManager> {
         if let Some(conn) = lock(&self.inner.conn).clone() {
             return Some(conn);
         }
-        if !self.inner.health.may_try() {
-            return None;
+        if self.inner.health.may_try()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let state = self.clone();
+            runtime.spawn(async move { state.open().await });
         }
+        None
+    }
+
+    /// Opens the connection, bounded by the timeout.
+    async fn open(&self) -> Option<ConnectionManager> {
         let timeout = self.inner.options.timeout;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
@@ -188,7 +198,7 @@ impl RedisState {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(1));
         let opened = tokio::time::timeout(
-            timeout * 4,
+            timeout * 2,
             ConnectionManager::new_with_config(self.inner.client.clone(), config),
         )
         .await;
@@ -211,10 +221,10 @@ impl RedisState {
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
+        let conn = self.connection().await.ok_or(Unshared)?;
         if !self.inner.health.may_try() {
             return Err(Unshared);
         }
-        let conn = self.connection().await.ok_or(Unshared)?;
         match tokio::time::timeout(self.inner.options.timeout, op(conn)).await {
             Ok(Ok(value)) => {
                 self.inner.health.answered(&self.inner.place);

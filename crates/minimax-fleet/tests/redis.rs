@@ -310,3 +310,74 @@ async fn calls_go_on_while_redis_is_down_and_share_again_when_it_returns() {
     }
     assert_eq!(load(a.clone(), 10, 2).await, 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_hangs_holds_no_call_longer_than_its_timeout() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let server = mock(|k| k.rpm = Some(6000)).await;
+    let (a, state) = process(&server, &redis.url()).await;
+    assert_eq!(load(a.clone(), 10, 2).await, 10);
+    redis.freeze();
+    let mut slowest = Duration::ZERO;
+    for _ in 0..30 {
+        let started = std::time::Instant::now();
+        a.chat(&chat()).await.unwrap();
+        slowest = slowest.max(started.elapsed());
+    }
+    assert!(!state.is_up());
+    // The 50 ms timeout, and the call itself.
+    assert!(
+        slowest < Duration::from_millis(250),
+        "a call waited {slowest:?}"
+    );
+    redis.resume();
+    let back = std::time::Instant::now();
+    while !state.is_up() {
+        assert!(
+            back.elapsed() < Duration::from_secs(5),
+            "shared again within 5 s"
+        );
+        let _ = a.chat(&chat()).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flushed_redis_starts_the_fleet_again_at_the_pace_it_had() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let server = mock(|k| {
+        k.rpm = Some(1800);
+        k.burst = Some(5);
+    })
+    .await;
+    let (a, _) = process(&server, &redis.url()).await;
+    assert_eq!(load(a.clone(), 120, 8).await, 120);
+    let account = AccountId::of_key(KEY);
+    let (before, _) = a
+        .executor()
+        .pacer()
+        .pace(account, LimitGroup::Text)
+        .unwrap();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("FLUSHALL").query_async(&mut conn).await.unwrap();
+    // A newcomer after the flush learns the pace from the process that remembers it.
+    let thrown_before = server.stats().count("chat", "1002");
+    assert_eq!(load(a.clone(), 10, 2).await, 10);
+    let (b, _) = process(&server, &redis.url()).await;
+    assert_eq!(load(b.clone(), 30, 8).await, 30);
+    let (after, _) = b
+        .executor()
+        .pacer()
+        .pace(account, LimitGroup::Text)
+        .unwrap();
+    assert!(
+        after > before * 0.8,
+        "the fleet starts again at {after:.0} RPM, not from scratch (it had {before:.0})"
+    );
+    assert!(server.stats().count("chat", "1002") - thrown_before <= 3);
+}

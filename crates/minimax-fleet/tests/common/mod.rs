@@ -67,6 +67,25 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
+    /// Freezes it (SIGSTOP): connections stay open and nothing is answered, as a Redis that
+    /// hangs; `resume` thaws it.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a frozen one.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
     /// Stops it (as a crash would: no save).
     pub fn stop(mut self) {
         self.kill();

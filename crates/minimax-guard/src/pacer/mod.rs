@@ -570,7 +570,9 @@ impl Group {
                 if let Some(fleet) = state.fleet.take() {
                     let share = fleet.pace.rate / f64::from(fleet.members.max(1));
                     state.rate.go_alone(share, clock.now());
-                    state.next_free = clock.now();
+                    // The turn the fleet gave last is a turn of this process's share too.
+                    let gap = Duration::from_secs_f64(1.0 / state.rate.rate());
+                    state.next_free = clock.now() + gap;
                 }
                 return Ok(None);
             }

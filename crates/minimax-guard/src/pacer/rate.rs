@@ -142,15 +142,18 @@ impl RateControl {
         members: u32,
         now: Instant,
     ) {
+        let joining = self.fleet_rate.is_none();
         self.fleet_rate = Some(rate);
         self.fleet_members = members.max(1);
         if new_epoch {
             if w_max > 0.0 {
-                // A process joining a fleet that found its limit long ago probes gently: at
-                // the fleet's steepest slope its first turn could lift the fleet well past it.
-                self.slope = match self.phase {
-                    Phase::SlowStart => MIN_PROBE,
-                    Phase::Cubic { .. } => self.next_slope(w_max),
+                // A process joining (or rejoining) a fleet that found its limit long ago
+                // probes gently: at the steepest slope its first turn could lift the fleet
+                // well past it.
+                self.slope = if joining {
+                    MIN_PROBE
+                } else {
+                    self.next_slope(w_max)
                 };
                 self.phase = Phase::Cubic {
                     w_max,
