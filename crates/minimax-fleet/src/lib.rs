@@ -84,6 +84,8 @@ struct Inner {
     health: Health,
     /// This process, among the fleet's members.
     member: String,
+    /// Operations sent to Redis.
+    operations: std::sync::atomic::AtomicU64,
     scripts: Scripts,
 }
 
@@ -135,6 +137,7 @@ impl RedisState {
                 conn: Mutex::new(None),
                 health: Health::default(),
                 member: format!("{:016x}", fastrand::u64(..)),
+                operations: std::sync::atomic::AtomicU64::new(0),
                 scripts: Scripts {
                     turn: redis::Script::new(include_str!("turn.lua")),
                     throttled: redis::Script::new(include_str!("throttled.lua")),
@@ -157,6 +160,13 @@ impl RedisState {
     /// The state as the monitor uses it: `Monitor::share_incidents`.
     pub fn as_shared_incidents(&self) -> Arc<dyn SharedIncidents> {
         Arc::new(self.clone())
+    }
+
+    /// Operations sent to Redis so far (each one round trip).
+    pub fn operations(&self) -> u64 {
+        self.inner
+            .operations
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether Redis answered the last operation.
@@ -225,6 +235,9 @@ impl RedisState {
         if !self.inner.health.may_try() {
             return Err(Unshared);
         }
+        self.inner
+            .operations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match tokio::time::timeout(self.inner.options.timeout, op(conn)).await {
             Ok(Ok(value)) => {
                 self.inner.health.answered(&self.inner.place);
