@@ -73,17 +73,34 @@ async fn load(client: MiniMaxClient, requests: u32, concurrency: u32) -> u32 {
     ok
 }
 
+/// 30 requests a second, a bucket of 5: the documented 500 RPM start trips it at once.
+async fn limited_mock() -> MockServer {
+    mock(|k| {
+        k.rpm = Some(1800);
+        k.burst = Some(5);
+    })
+    .await
+}
+
+/// Calls on until `state` answers again; fails after 5 s.
+async fn shared_again_within_5_s(client: &MiniMaxClient, state: &RedisState) {
+    let back = std::time::Instant::now();
+    while !state.is_up() {
+        assert!(
+            back.elapsed() < Duration::from_secs(5),
+            "shared again within 5 s"
+        );
+        let _ = client.chat(&chat()).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_share_one_accounts_limit_and_a_newcomer_starts_at_the_fleets_rate() {
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    // 30 requests a second, a bucket of 5: the documented 500 RPM start trips it at once.
-    let server = mock(|k| {
-        k.rpm = Some(1800);
-        k.burst = Some(5);
-    })
-    .await;
+    let server = limited_mock().await;
     let (a, _) = process(&server, &redis.url()).await;
     let (b, _) = process(&server, &redis.url()).await;
     let started = std::time::Instant::now();
@@ -299,15 +316,7 @@ async fn calls_go_on_while_redis_is_down_and_share_again_when_it_returns() {
         started.elapsed()
     );
     let _back = RedisServer::start_on(port).unwrap();
-    let back = std::time::Instant::now();
-    while !state.is_up() {
-        assert!(
-            back.elapsed() < Duration::from_secs(5),
-            "shared again within 5 s"
-        );
-        let _ = a.chat(&chat()).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    shared_again_within_5_s(&a, &state).await;
     assert_eq!(load(a.clone(), 10, 2).await, 10);
 }
 
@@ -333,15 +342,7 @@ async fn a_redis_that_hangs_holds_no_call_longer_than_its_timeout() {
         "a call waited {slowest:?}"
     );
     redis.resume();
-    let back = std::time::Instant::now();
-    while !state.is_up() {
-        assert!(
-            back.elapsed() < Duration::from_secs(5),
-            "shared again within 5 s"
-        );
-        let _ = a.chat(&chat()).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    shared_again_within_5_s(&a, &state).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -349,11 +350,7 @@ async fn a_flushed_redis_starts_the_fleet_again_at_the_pace_it_had() {
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    let server = mock(|k| {
-        k.rpm = Some(1800);
-        k.burst = Some(5);
-    })
-    .await;
+    let server = limited_mock().await;
     let (a, _) = process(&server, &redis.url()).await;
     assert_eq!(load(a.clone(), 120, 8).await, 120);
     let account = AccountId::of_key(KEY);
