@@ -879,3 +879,27 @@ mod spent_window_bench {
         assert!(after("openai") > 1000, "{rows}");
     }
 }
+
+#[test]
+fn bench_fleet_without_redis_server_says_so_in_one_line() {
+    let output = mmerr()
+        .args(["bench", "fleet", "--requests", "100"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("redis-server"), "{stderr}");
+}
+
+#[test]
+fn a_state_that_is_not_redis_is_a_bad_argument() {
+    mmerr()
+        .args(["proxy", "--state", "postgres://127.0.0.1/x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "expected in-process or a redis:// URL",
+        ));
+}
