@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 /// Where the guard's pace, breaker and alert incidents live: `state = "in-process"` (the
 /// default) or `state = "redis://127.0.0.1:6379/0"`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub enum StateBackend {
     /// In this process only.
     #[default]
@@ -55,5 +55,36 @@ impl StateBackend {
             StateBackend::InProcess => Ok(None),
             StateBackend::Redis(url) => RedisState::connect(url, options).await.map(Some),
         }
+    }
+}
+
+/// The URL without its password: configurations are printed with `{:?}`.
+impl std::fmt::Debug for StateBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StateBackend::InProcess => f.write_str("InProcess"),
+            StateBackend::Redis(url) => write!(f, "Redis({})", crate::redacted(url)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StateBackend;
+
+    #[test]
+    fn parses_the_documented_values_and_never_shows_a_password() {
+        assert_eq!(
+            "in-process".parse::<StateBackend>().unwrap(),
+            StateBackend::InProcess
+        );
+        let redis: StateBackend = "redis://:hunter2@127.0.0.1:6379/0".parse().unwrap();
+        let shown = format!("{redis:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("127.0.0.1:6379/0"), "{shown}");
+        let refused = "redis://:hunter2@127.0.0.1:x/0"
+            .parse::<StateBackend>()
+            .unwrap_err();
+        assert!(!refused.to_string().contains("hunter2"), "{refused}");
     }
 }
