@@ -777,6 +777,7 @@ impl Permit {
                 .filter(|h| !h.is_zero()),
         });
         drop(state);
+        let news = news.filter(|n| n.cut.is_some() || n.hold.is_some());
         // The fleet hears of it without holding the call: the next turn reads the result.
         if let (Some((shared, _)), Some(news)) = (self.fleet.clone(), news)
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
