@@ -351,11 +351,10 @@ struct State {
     /// How long a successful call usually takes (a moving average).
     typical: Option<Duration>,
     used: Instant,
-    /// The fleet's pace as last seen, while the group follows it.
+    /// The fleet's pace as last seen, kept while the group paces alone (its rate control
+    /// says whether it follows the fleet now): where the fleet starts again if its state was
+    /// lost.
     fleet: Option<FleetView>,
-    /// The fleet's pace as last seen, kept while the group paces alone: where the fleet
-    /// starts again if its state was lost.
-    last_fleet: Option<FleetView>,
 }
 
 /// What a group last heard of its fleet.
@@ -367,6 +366,11 @@ struct FleetView {
 }
 
 impl State {
+    /// The fleet's pace as last seen, while the group follows it.
+    fn following(&self) -> Option<FleetView> {
+        self.fleet.filter(|_| self.rate.in_fleet())
+    }
+
     /// When a request of `cost` characters may leave, if no connection is needed. `alone`:
     /// this process's own schedule spaces the turns (in a fleet, the fleet's does).
     fn ready_at(&mut self, cost: u64, now: Instant, alone: bool) -> Instant {
@@ -417,7 +421,6 @@ impl Group {
                 typical: None,
                 used: now,
                 fleet: None,
-                last_fleet: None,
             }),
             turnstile: tokio::sync::Mutex::new(()),
             changed: Notify::new(),
@@ -542,7 +545,7 @@ impl Group {
         let now = clock.now();
         let ask = {
             let state = self.state();
-            let start = match state.last_fleet {
+            let start = match state.fleet {
                 Some(last) => FleetPace {
                     since_cut: last.pace.since_cut + now.saturating_duration_since(last.seen),
                     ..last.pace
@@ -559,7 +562,7 @@ impl Group {
                 group: self.name,
                 start,
                 proposed_rate: state.rate.rate(),
-                epoch: state.fleet.map_or(0, |f| f.pace.epoch),
+                epoch: state.following().map_or(0, |f| f.pace.epoch),
                 max_wait: deadline.map(|d| d.saturating_duration_since(now)),
             }
         };
@@ -567,7 +570,7 @@ impl Group {
             Ok(turn) => turn,
             Err(_) => {
                 let mut state = self.state();
-                if let Some(fleet) = state.fleet.take() {
+                if let Some(fleet) = state.following() {
                     let share = fleet.pace.rate / f64::from(fleet.members.max(1));
                     state.rate.go_alone(share, clock.now());
                     // The turn the fleet gave last is a turn of this process's share too.
@@ -580,7 +583,7 @@ impl Group {
         {
             let mut state = self.state();
             let pace = turn.pace;
-            let new_epoch = state.fleet.is_none_or(|f| f.pace.epoch != pace.epoch);
+            let new_epoch = state.following().is_none_or(|f| f.pace.epoch != pace.epoch);
             let now = clock.now();
             let cut = (pace.w_max, pace.since_cut);
             state
@@ -592,7 +595,6 @@ impl Group {
                 seen: now,
             };
             state.fleet = Some(view);
-            state.last_fleet = Some(view);
         }
         let Some(wait) = turn.wait else {
             let wait = Duration::from_secs_f64(1.0 / turn.pace.rate.max(rate::MIN_RATE));
