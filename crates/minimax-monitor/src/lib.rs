@@ -513,8 +513,9 @@ impl Monitor {
 
     /// Evaluates the rules at a given time (Unix ms).
     pub fn evaluate_at(&self, now_ms: u64) -> Vec<Alert> {
-        let counts = self.window_counts(now_ms);
-        self.judge(&counts, now_ms)
+        let window = self.window_view(now_ms);
+        let counts = self.window_counts(&window);
+        self.judge(&counts, &window, now_ms)
     }
 
     /// Evaluates the rules on the fleet's counts when the monitor shares its incidents
@@ -529,13 +530,14 @@ impl Monitor {
         let Some(shared) = self.inner.shared.get() else {
             return self.evaluate_at(now_ms);
         };
-        let local = self.window_counts(now_ms);
+        let window = self.window_view(now_ms);
+        let local = self.window_counts(&window);
         let counts = match shared.exchange(local.clone()).await {
             Ok(fleet) if fleet.len() == local.len() => fleet,
             _ => local,
         };
         let mut alerts = Vec::new();
-        for alert in self.judge(&counts, now_ms) {
+        for alert in self.judge(&counts, &window, now_ms) {
             let open_for = std::time::Duration::from_secs(INCIDENT_KEPT_SECS);
             // Unreachable: better the same alert from two processes than none.
             if shared
@@ -558,8 +560,7 @@ impl Monitor {
     }
 
     /// Every rule's count for each of its incident keys, in the rules' order.
-    fn window_counts(&self, now_ms: u64) -> Vec<fleet::RuleCount> {
-        let window = self.window_view(now_ms);
+    fn window_counts(&self, window: &WindowView) -> Vec<fleet::RuleCount> {
         let mut counts = Vec::new();
         for rule in &self.inner.config.rules {
             for (g, group) in rule.groups().iter().enumerate() {
@@ -577,8 +578,7 @@ impl Monitor {
 
     /// Steps every incident with `counts` (from [`Monitor::window_counts`], or the fleet's);
     /// returns the alerts to send.
-    fn judge(&self, counts: &[fleet::RuleCount], now_ms: u64) -> Vec<Alert> {
-        let window = self.window_view(now_ms);
+    fn judge(&self, counts: &[fleet::RuleCount], window: &WindowView, now_ms: u64) -> Vec<Alert> {
         let mut incidents = lock(&self.inner.incidents);
         let mut alerts = Vec::new();
         let mut counts = counts.iter();
