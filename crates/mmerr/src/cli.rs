@@ -319,6 +319,16 @@ pub struct AudioArgs {
     pub json: bool,
 }
 
+/// Refuses to serve on `ip` unless it is loopback or `--allow-remote` was given.
+pub fn check_loopback(ip: std::net::IpAddr, allow_remote: bool) -> anyhow::Result<()> {
+    if !ip.is_loopback() && !allow_remote {
+        anyhow::bail!(
+            "{ip} is not a loopback address; pass --allow-remote to serve beyond this machine"
+        );
+    }
+    Ok(())
+}
+
 /// Rewrites `mmerr 1002 …`, `mmerr RATE_LIMIT …` and `mmerr --lang zh 1039 …` to
 /// `mmerr explain …`: the first argument that is not a global option, when it is a code (a
 /// number or a catalog name) rather than a command.

@@ -94,10 +94,7 @@ enum Job {
 
 /// Runs the demo.
 pub fn run(args: &DemoArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?;
+    let runtime = crate::runtime::multi_thread()?;
     let summary = runtime.block_on(demo(args))?;
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;

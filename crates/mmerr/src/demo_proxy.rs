@@ -36,10 +36,7 @@ struct Comparison {
 
 /// Runs the comparison and prints it.
 pub fn run(args: &DemoArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?;
+    let runtime = crate::runtime::multi_thread()?;
     let comparison = runtime.block_on(compare(args))?;
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&comparison)?)?;

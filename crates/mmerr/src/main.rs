@@ -25,6 +25,7 @@ mod proxy;
 mod quota;
 mod render;
 mod report;
+mod runtime;
 mod style;
 mod validate;
 

@@ -1,7 +1,7 @@
 //! `mmerr mock`: serve the MiniMax look-alike until Ctrl-C.
 
 use crate::cli::MockArgs;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use minimax_errors::Lang;
 use minimax_mock::{DEMO_KEY, MockConfig, MockServer, Scenario};
 use std::io::Write;
@@ -9,12 +9,7 @@ use std::process::ExitCode;
 
 /// Serves until interrupted; prints the address and the demo key first.
 pub fn run(args: &MockArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result<ExitCode> {
-    if !args.addr.ip().is_loopback() && !args.allow_remote {
-        bail!(
-            "{} is not a loopback address; pass --allow-remote to serve beyond this machine",
-            args.addr.ip()
-        );
-    }
+    crate::cli::check_loopback(args.addr.ip(), args.allow_remote)?;
     let config = match &args.config {
         Some(path) => MockConfig::load(path)?,
         None => MockConfig::default(),
@@ -25,10 +20,7 @@ pub fn run(args: &MockArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result<
     };
     // Each request is logged with its outcome, on standard error.
     crate::style::log_to_stderr();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?;
+    let runtime = crate::runtime::multi_thread()?;
     runtime.block_on(async {
         let server = MockServer::start(args.addr, config.clone(), scenario)
             .await

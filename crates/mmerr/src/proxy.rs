@@ -1,7 +1,7 @@
 //! `mmerr proxy`: serve the MiniMax gateway until Ctrl-C or SIGTERM, then drain.
 
 use crate::cli::ProxyArgs;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use minimax_errors::Lang;
 use minimax_proxy::{ProxyConfig, ProxyServer};
 use std::io::Write;
@@ -23,17 +23,9 @@ pub fn run(args: &ProxyArgs, lang: Lang, out: &mut impl Write) -> anyhow::Result
     if let Some(state) = &args.state {
         config.state = state.clone();
     }
-    if !config.addr.ip().is_loopback() && !args.allow_remote {
-        bail!(
-            "{} is not a loopback address; pass --allow-remote to serve beyond this machine",
-            config.addr.ip()
-        );
-    }
+    crate::cli::check_loopback(config.addr.ip(), args.allow_remote)?;
     crate::style::log_to_stderr();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?;
+    let runtime = crate::runtime::multi_thread()?;
     runtime.block_on(async {
         let upstream = config.upstream.base_url().to_string();
         let keys = config.keys.len();

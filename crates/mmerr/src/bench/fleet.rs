@@ -98,10 +98,7 @@ impl Run {
 
 /// Runs the fleet benchmark and prints its table (or JSON).
 pub fn run(args: &FleetArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?;
+    let runtime = crate::runtime::multi_thread()?;
     let (rows, cost) = runtime.block_on(async {
         let mut rows = Vec::new();
         let all = [Run::Alone, Run::Shared, Run::Joining, Run::RedisRestart];
@@ -417,10 +414,7 @@ async fn turn_cost() -> anyhow::Result<Cost> {
 
 /// `mmerr bench fleet-worker`: one process of the fleet; prints its report as JSON.
 pub fn worker(args: &FleetWorkerArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?;
+    let runtime = crate::runtime::multi_thread()?;
     let report = runtime.block_on(async {
         let mut builder = MiniMaxClient::builder()
             .base_url(&args.url)

@@ -193,10 +193,7 @@ pub fn run(args: &GoodputArgs, _lang: Lang, out: &mut impl Write) -> anyhow::Res
         // Outages run in virtual time only: a minute of every answer refused.
         if !args.virtual_only && workload != Workload::Outage {
             for &c in &real_c {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .build()
-                    .context("cannot start the runtime")?;
+                let runtime = crate::runtime::multi_thread()?;
                 let batch = runtime.block_on(real_runs(workload, c, requests, &policies))?;
                 for r in &batch {
                     eprintln!("{}", progress(r));
