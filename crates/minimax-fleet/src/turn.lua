@@ -13,7 +13,8 @@ local epoch = h[3]
 local wmax = tonumber(h[4]) or 0
 local cut = tonumber(h[5]) or now
 local hold = tonumber(h[6]) or 0
-if not rate or not epoch then
+local fresh = not rate or not epoch
+if fresh then
   rate = tonumber(ARGV[1])
   epoch = ARGV[7]
   wmax = tonumber(ARGV[8])
@@ -31,9 +32,12 @@ if max_wait >= 0 and wait > max_wait then
 else
   tat = slot + 1000000 / rate
 end
-redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat), 'rate', string.format('%.17g', rate),
-  'epoch', epoch, 'wmax', string.format('%.17g', wmax), 'cut', string.format('%.0f', cut),
-  'hold', string.format('%.0f', hold))
+-- Only the schedule and the rate change here; the rest is written when the pace starts.
+redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat), 'rate', string.format('%.17g', rate))
+if fresh then
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'wmax', string.format('%.17g', wmax),
+    'cut', string.format('%.0f', cut))
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('ZADD', KEYS[2], string.format('%.0f', now), ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now - 10000000))
