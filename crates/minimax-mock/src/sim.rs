@@ -51,6 +51,8 @@ pub struct Simulated {
     latency: Duration,
     refusal_latency: Duration,
     outage: Option<(Instant, Instant)>,
+    /// The share of admitted calls refused with 1002 anyway, and the generator that picks them.
+    stray: Option<(f64, Mutex<fastrand::Rng>)>,
     calls: AtomicU64,
     /// Whether a refusal has been answered yet, and the calls that came after the first.
     refused: std::sync::atomic::AtomicBool,
@@ -65,6 +67,7 @@ impl Simulated {
             latency,
             refusal_latency: Duration::from_millis(20),
             outage: None,
+            stray: None,
             calls: AtomicU64::new(0),
             refused: std::sync::atomic::AtomicBool::new(false),
             after_refusal: AtomicU64::new(0),
@@ -75,6 +78,14 @@ impl Simulated {
     pub fn with_outage(mut self, from: Duration, to: Duration) -> Simulated {
         let now = Instant::now();
         self.outage = Some((now + from, now + to));
+        self
+    }
+
+    /// A `share` of the calls the limits admit are refused with 1002 all the same, picked by a
+    /// generator seeded with `seed`: refusals that say nothing about the caller's rate, as a
+    /// busy MiniMax sometimes gives. They do not spend the account's limits.
+    pub fn with_stray_refusals(mut self, share: f64, seed: u64) -> Simulated {
+        self.stray = Some((share, Mutex::new(fastrand::Rng::with_seed(seed))));
         self
     }
 
@@ -101,9 +112,14 @@ impl Simulated {
             self.after_refusal.fetch_add(1, Ordering::Relaxed);
         }
         let now = Instant::now();
-        let verdict = if self
-            .outage
-            .is_some_and(|(from, to)| from <= now && now < to)
+        let stray = self
+            .stray
+            .as_ref()
+            .is_some_and(|(share, rng)| lock(rng).f64() < *share);
+        let verdict = if stray
+            || self
+                .outage
+                .is_some_and(|(from, to)| from <= now && now < to)
         {
             Err((ErrorCode::RATE_LIMIT, None))
         } else {

@@ -20,6 +20,7 @@
 //! # });
 //! ```
 
+pub mod noise;
 pub mod rate;
 pub mod window;
 

@@ -44,17 +44,21 @@ pub enum Workload {
     /// Chat against a spent minute bucket; from 10 s to 70 s every answer is 1002 (virtual
     /// time).
     Outage,
+    /// Chat against a 30 req/s bucket holding at most 10 requests, and 5 % of the calls
+    /// refused with 1002 all the same: refusals that say nothing about the rate (virtual time).
+    StrayRefusals,
 }
 
 impl Workload {
     /// Every workload, in the table's order.
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 7] = [
         Workload::Burst10,
         Workload::MinuteBucket,
         Workload::FixedWindow,
         Workload::T2aTpm,
         Workload::StepChange,
         Workload::Outage,
+        Workload::StrayRefusals,
     ];
 
     fn name(self) -> &'static str {
@@ -65,6 +69,7 @@ impl Workload {
             Workload::T2aTpm => "t2a, tpm",
             Workload::StepChange => "chat, limit halves",
             Workload::Outage => "chat, 60 s outage",
+            Workload::StrayRefusals => "chat, 5 % stray 1002",
         }
     }
 
@@ -93,7 +98,7 @@ impl Workload {
             ..KeyConfig::unlimited()
         };
         match self {
-            Workload::Burst10 => KeyConfig {
+            Workload::Burst10 | Workload::StrayRefusals => KeyConfig {
                 burst: Some(10),
                 start_spent: false,
                 ..spent_bucket
@@ -118,7 +123,7 @@ impl Workload {
     fn ideal(self, n: u32) -> f64 {
         let n = f64::from(n);
         match self {
-            Workload::Burst10 => (n - 10.0).max(0.0) / RATE,
+            Workload::Burst10 | Workload::StrayRefusals => (n - 10.0).max(0.0) / RATE,
             Workload::MinuteBucket => n / RATE,
             // 300 at once in each 10-second window, the first at the start.
             Workload::FixedWindow => ((n / 300.0).ceil() - 1.0).max(0.0) * 10.0,
@@ -136,6 +141,8 @@ impl Workload {
 
 /// When every answer is 1002 in the outage workload.
 const OUTAGE: (Duration, Duration) = (Duration::from_secs(10), Duration::from_secs(70));
+/// The share of admitted calls refused anyway in the stray-refusals workload.
+const STRAY_SHARE: f64 = 0.05;
 /// When the second process starts in the step workload.
 const STEP_AT: Duration = Duration::from_secs(10);
 
@@ -190,8 +197,9 @@ pub fn run(args: &GoodputArgs, _lang: Lang, out: &mut impl Write) -> anyhow::Res
     let virtual_c = [512u32, 2048];
     let mut results = Vec::new();
     for &workload in &workloads {
-        // Outages run in virtual time only: a minute of every answer refused.
-        if !args.virtual_only && workload != Workload::Outage {
+        // Outages and stray refusals run in virtual time only: the mock server has neither.
+        let virtual_only = matches!(workload, Workload::Outage | Workload::StrayRefusals);
+        if !args.virtual_only && !virtual_only {
             for &c in &real_c {
                 let runtime = crate::runtime::multi_thread()?;
                 let batch = runtime.block_on(real_runs(workload, c, requests, &policies))?;
@@ -203,6 +211,7 @@ pub fn run(args: &GoodputArgs, _lang: Lang, out: &mut impl Write) -> anyhow::Res
         }
         let cs: Vec<u32> = match workload {
             Workload::Outage => vec![64],
+            Workload::StrayRefusals => real_c.iter().copied().chain(virtual_c).collect(),
             // 512 T2A callers queue for longer than the default 120 s deadline: they would
             // fail locally, by design, whatever the pacing.
             Workload::T2aTpm if args.virtual_only => real_c.clone(),
@@ -378,8 +387,10 @@ async fn virtual_run(
 ) -> RunResult {
     let latency = Duration::from_millis(latency_ms);
     let mut sim = Simulated::new(workload.limits(), latency);
-    if workload == Workload::Outage {
-        sim = sim.with_outage(OUTAGE.0, OUTAGE.1);
+    match workload {
+        Workload::Outage => sim = sim.with_outage(OUTAGE.0, OUTAGE.1),
+        Workload::StrayRefusals => sim = sim.with_stray_refusals(STRAY_SHARE, 7),
+        _ => {}
     }
     let sim = Arc::new(Upstream::Simulated(Box::new(sim)));
     let competitor = (workload == Workload::StepChange).then(|| second_process(Arc::clone(&sim)));
