@@ -61,6 +61,12 @@ impl Noise {
         }
     }
 
+    /// Whether a refusal has been seen below a rate the account accepted (recently enough to
+    /// be remembered).
+    pub fn suspected(&self) -> bool {
+        self.refused >= 1.0
+    }
+
     /// Pools what a regrowth saw.
     pub fn pool(&mut self, seen: Tally) {
         self.refused += f64::from(seen.refused);

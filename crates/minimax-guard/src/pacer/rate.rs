@@ -24,8 +24,9 @@
 //!   opened between the last refused probe and that success: the middle is taken).
 //! - **A refusal the rate does not explain does not cut** (see [`super::noise`]): below the rate
 //!   of the last cut a limit refuses nothing, so the share refused there is noise; a refusal cuts
-//!   only when the refusals outnumber it (the first one does while there is none, and in the
-//!   regrowth the second), and a cut the noise explains is undone.
+//!   only when the refusals outnumber it (the first one does while there is none; in a regrowth
+//!   past its first answers, or once noise has been seen, the second), and a cut the noise
+//!   explains is undone.
 
 use super::noise::{Noise, Tally};
 use std::collections::VecDeque;
@@ -63,6 +64,9 @@ const SUCCESSES: usize = 256;
 const LONG_STREAK: u32 = 3;
 /// Successes a window must have let through before its rate is believed.
 const WINDOW_EVIDENCE: u32 = 10;
+/// Answers right after a cut, which may still find the bucket the overshoot emptied: a refusal
+/// among them says nothing of noise.
+const SETTLING: u32 = 8;
 /// Answers since the regrowth that judge whether a refusal is more than noise (about the last
 /// this many).
 const PROBE_WINDOW: u32 = 64;
@@ -523,13 +527,16 @@ impl RateControl {
         if !may_cut || !self.succeeded || self.streak > 1 || release < self.cut_from {
             return false;
         }
-        // In the regrowth, below a rate the account accepted, one refusal is let pass as noise.
+        // In the regrowth, below a rate the account accepted, one refusal is let pass as noise,
+        // unless it comes among the first answers after the cut.
         let in_regrowth = self.episode.in_regrowth(release);
         let the_rate = if in_regrowth {
             let seen = self.episode.regrowth;
-            seen.refused >= 2
+            let settled = seen.answered > SETTLING || self.noise.suspected();
+            let free = u32::from(settled);
+            seen.refused > free
                 && self.noise.explains_not(Tally {
-                    refused: seen.refused - 1,
+                    refused: seen.refused - free,
                     ..seen
                 })
         } else {
@@ -539,7 +546,7 @@ impl RateControl {
             return false;
         }
         // A cut made on the probe's first refusals may prove to be noise; one made in the
-        // regrowth has the evidence of two.
+        // regrowth came before it settled or on a second refusal.
         let undo = (!in_regrowth).then_some(Undo {
             rate: self.rate,
             trigger: self.episode.probe,
@@ -645,19 +652,26 @@ mod tests {
             assert!(!rate.throttled(r, now, None), "sent before the cut");
         }
         assert_eq!(rate.rate(), after);
-        // In the regrowth, below the rate the account accepted, one refusal may be noise; the
-        // second is the rate.
         now += Duration::from_millis(40);
         let next = rate.release(now, true);
         rate.succeeded(releases[2], now);
-        assert!(
-            !rate.throttled(next, now, None),
-            "one refusal in the regrowth"
-        );
-        now += Duration::from_millis(40);
-        let next = rate.release(now, true);
-        rate.succeeded(releases[3], now);
         assert!(rate.throttled(next, now, None), "a new episode");
+        // Once the regrowth has settled, one refusal may be noise; the second is the rate.
+        for _ in 0..=SETTLING {
+            now += Duration::from_millis(40);
+            let release = rate.release(now, true);
+            rate.succeeded(release, now);
+        }
+        let cut = rate.rate();
+        for let_pass in [true, false] {
+            now += Duration::from_millis(40);
+            let release = rate.release(now, true);
+            assert_eq!(rate.throttled(release, now, None), !let_pass);
+            now += Duration::from_millis(40);
+            let release = rate.release(now, true);
+            rate.succeeded(release, now);
+        }
+        assert!(rate.rate() < cut);
     }
 
     #[test]
