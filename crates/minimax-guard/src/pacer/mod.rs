@@ -20,7 +20,6 @@
 //! # });
 //! ```
 
-pub mod noise;
 pub mod rate;
 pub mod window;
 

@@ -14,21 +14,14 @@
 //!   does), then probe above it linearly, a few percent per second; each episode that finds the
 //!   limit where the last one did halves that slope, so a stable limit is tested less and less
 //!   often. (CUBIC's convex probing would double the rate within seconds: too fast for limits
-//!   counted per window.) A probe [`NOT_THERE`] above the cut's rate without a refusal goes back
-//!   to slow start: the limit is not where the cut found it.
+//!   counted per window.)
 //! - **An exhausted account is not a rate**: throttles before the group has seen a success, or
 //!   in a row without one, do not cut; they hold the group for a probe delay that doubles with
 //!   each throttle of the streak, and let one probe out at a time, so an account whose window is
 //!   spent costs a few calls, not one per waiting caller. When such a streak ends in a success, the limit is a window: the rate
 //!   becomes what got through since the last such streak, spread over that time (the window
 //!   opened between the last refused probe and that success: the middle is taken).
-//! - **A refusal the rate does not explain does not cut** (see [`super::noise`]): below the rate
-//!   of the last cut a limit refuses nothing, so the share refused there is noise; a refusal cuts
-//!   only when the refusals outnumber it (the first one does while there is none; in a regrowth
-//!   past its first answers, or once noise has been seen, the second), and a cut the noise
-//!   explains is undone.
 
-use super::noise::{Noise, Tally};
 use std::collections::VecDeque;
 use tokio::time::{Duration, Instant};
 
@@ -41,10 +34,6 @@ pub const SCALE: f64 = 0.01;
 const PROBE: f64 = 0.02;
 /// ... halved by each episode that finds the limit where the last one did, down to this.
 const MIN_PROBE: f64 = 0.001;
-/// A probe this far above the rate of the last cut without a refusal the rate explains means
-/// the limit is no longer there (it rose, or the cut was noise): slow start looks for it again,
-/// instead of a linear probe that would take minutes to find it.
-const NOT_THERE: f64 = 1.25;
 /// Two limits found within this share of each other are the same limit.
 const SAME_LIMIT: f64 = 0.05;
 /// Slow start: the rate doubles this often while callers wait.
@@ -64,12 +53,6 @@ const SUCCESSES: usize = 256;
 const LONG_STREAK: u32 = 3;
 /// Successes a window must have let through before its rate is believed.
 const WINDOW_EVIDENCE: u32 = 10;
-/// Answers right after a cut, which may still find the bucket the overshoot emptied: a refusal
-/// among them says nothing of noise.
-const SETTLING: u32 = 8;
-/// Answers since the regrowth that judge whether a refusal is more than noise (about the last
-/// this many).
-const PROBE_WINDOW: u32 = 64;
 
 /// What the controller is doing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,58 +66,6 @@ pub enum Phase {
         /// When the cut came.
         at: Instant,
     },
-}
-
-/// What the answers of one episode, from a cut to the next, said.
-#[derive(Debug, Clone, Copy)]
-struct Episode {
-    /// Releases from this number on were sent after the regrowth, at or above the rate of the
-    /// cut; `None` while the regrowth lasts.
-    probe_from: Option<u64>,
-    /// Answers to the releases of the regrowth: sent below a rate the account accepted.
-    regrowth: Tally,
-    /// Whether the regrowth met a streak of refusals (a window or a spent account, not noise).
-    tainted: bool,
-    /// Whether the regrowth has been pooled into the noise (or had nothing to pool).
-    pooled: bool,
-    /// Answers to the releases since the regrowth, recent ones.
-    probe: Tally,
-    /// What the cut that began the episode replaced, while it may still be undone.
-    undo: Option<Undo>,
-}
-
-impl Episode {
-    /// An episode begun by a cut (`undo` to take it back), starting with its regrowth.
-    fn after_cut(undo: Option<Undo>) -> Episode {
-        Episode {
-            probe_from: None,
-            regrowth: Tally::default(),
-            tainted: false,
-            pooled: false,
-            probe: Tally::default(),
-            undo,
-        }
-    }
-
-    /// The first episode: no cut, no regrowth.
-    fn first() -> Episode {
-        Episode {
-            probe_from: Some(0),
-            pooled: true,
-            ..Episode::after_cut(None)
-        }
-    }
-
-    fn in_regrowth(&self, release: u64) -> bool {
-        self.probe_from.is_none_or(|from| release < from)
-    }
-}
-
-/// The rate a cut replaced, and the answers that made it.
-#[derive(Debug, Clone, Copy)]
-struct Undo {
-    rate: f64,
-    trigger: Tally,
 }
 
 /// The rate controller of one limit group.
@@ -161,7 +92,6 @@ pub struct RateControl {
     succeeded: bool,
     history: [Option<Instant>; HISTORY],
     successes: VecDeque<Instant>,
-    first_release: Option<Instant>,
     /// Since the last long streak ended: when, and successes since.
     cycle_start: Instant,
     cycle_successes: u32,
@@ -170,9 +100,6 @@ pub struct RateControl {
     fleet_rate: Option<f64>,
     /// In a fleet: the processes sending, each of which grows the fleet's rate in slow start.
     fleet_members: u32,
-    /// The share of refusals the rate does not explain.
-    noise: Noise,
-    episode: Episode,
 }
 
 impl RateControl {
@@ -196,13 +123,10 @@ impl RateControl {
             succeeded: false,
             history: [None; HISTORY],
             successes: VecDeque::new(),
-            first_release: None,
             cycle_start: now,
             cycle_successes: 0,
             fleet_rate: None,
             fleet_members: 1,
-            noise: Noise::default(),
-            episode: Episode::first(),
         }
     }
 
@@ -239,7 +163,6 @@ impl RateControl {
             self.rate = rate.clamp(MIN_RATE, self.ceiling);
             // Answers to requests sent before the fleet's cut do not cut again.
             self.cut_from = self.released;
-            self.episode = Episode::after_cut(None);
         } else {
             self.rate = self.rate.max(rate).clamp(MIN_RATE, self.ceiling);
         }
@@ -260,7 +183,6 @@ impl RateControl {
             };
             self.slope = MIN_PROBE;
             self.grown_at = now;
-            self.episode = Episode::after_cut(None);
         }
     }
 
@@ -305,13 +227,6 @@ impl RateControl {
     /// given back with its outcome.
     pub fn release(&mut self, now: Instant, backlogged: bool) -> u64 {
         self.grow(now, backlogged);
-        if self.episode.probe_from.is_none()
-            && let Phase::Cubic { at, .. } = self.phase
-            && now.saturating_duration_since(at).as_secs_f64() >= plateau()
-        {
-            self.episode.probe_from = Some(self.released);
-        }
-        self.first_release.get_or_insert(now);
         self.history[(self.released % HISTORY as u64) as usize] = Some(now);
         if self.streak > 0 {
             self.probe = Some(self.released);
@@ -345,9 +260,6 @@ impl RateControl {
                 let t = now.saturating_duration_since(at).as_secs_f64() - plateau();
                 if t < 0.0 {
                     w_max * (1.0 + SCALE * t.powi(3))
-                } else if self.rate >= NOT_THERE * w_max {
-                    self.phase = Phase::SlowStart;
-                    self.rate
                 } else {
                     w_max * (1.0 + self.slope * t)
                 }
@@ -403,13 +315,7 @@ impl RateControl {
             Some(_) if count == SUCCESSES => now
                 .saturating_duration_since(self.successes[0])
                 .as_secs_f64(),
-            // A group younger than the span has not had all of it to succeed in.
-            _ => self
-                .first_release
-                .map_or(ACCEPTED_OVER, |first| {
-                    now.saturating_duration_since(first).min(ACCEPTED_OVER)
-                })
-                .as_secs_f64(),
+            _ => ACCEPTED_OVER.as_secs_f64(),
         };
         (count >= 4 && span > 0.0).then(|| count as f64 / span)
     }
@@ -417,7 +323,6 @@ impl RateControl {
     /// Release `release` succeeded at `now`.
     pub fn succeeded(&mut self, release: u64, now: Instant) {
         self.answered(release);
-        self.record(release, false);
         if self.streak >= LONG_STREAK {
             self.end_long_streak(now);
         }
@@ -460,7 +365,6 @@ impl RateControl {
                 self.slope = MIN_PROBE;
                 self.rate = (at_most * BETA).clamp(MIN_RATE, self.ceiling);
                 self.cut_from = self.released;
-                self.episode = Episode::after_cut(None);
             }
         }
         self.cycle_start = now;
@@ -506,9 +410,6 @@ impl RateControl {
         server_wait: Option<Duration>,
     ) -> bool {
         self.answered(release);
-        if may_cut {
-            self.record(release, true);
-        }
         self.last_refused = Some(now);
         if release >= self.streak_from {
             self.streak += 1;
@@ -521,36 +422,9 @@ impl RateControl {
         } else if let Some(wait) = server_wait {
             self.hold(now + wait);
         }
-        if self.streak > 1 && self.episode.probe_from.is_none() {
-            self.episode.tainted = true;
-        }
         if !may_cut || !self.succeeded || self.streak > 1 || release < self.cut_from {
             return false;
         }
-        // In the regrowth, below a rate the account accepted, one refusal is let pass as noise,
-        // unless it comes among the first answers after the cut.
-        let in_regrowth = self.episode.in_regrowth(release);
-        let the_rate = if in_regrowth {
-            let seen = self.episode.regrowth;
-            let settled = seen.answered > SETTLING || self.noise.suspected();
-            let free = u32::from(settled);
-            seen.refused > free
-                && self.noise.explains_not(Tally {
-                    refused: seen.refused - free,
-                    ..seen
-                })
-        } else {
-            self.noise.explains_not(self.episode.probe)
-        };
-        if !the_rate {
-            return false;
-        }
-        // A cut made on the probe's first refusals may prove to be noise; one made in the
-        // regrowth came before it settled or on a second refusal.
-        let undo = (!in_regrowth).then_some(Undo {
-            rate: self.rate,
-            trigger: self.episode.probe,
-        });
         let sent = self.measured(now).map_or(self.rate, |m| m.min(self.rate));
         let limit = self.accepted(now).map_or(sent, |a| a.min(sent));
         self.slope = self.next_slope(limit);
@@ -560,43 +434,7 @@ impl RateControl {
         };
         self.rate = (limit * BETA).clamp(MIN_RATE, self.ceiling);
         self.cut_from = self.released;
-        self.episode = Episode::after_cut(undo);
         true
-    }
-
-    /// Counts the answer to `release` in its episode: refused for the rate, or a success.
-    fn record(&mut self, release: u64, refused: bool) {
-        // Sent before the last cut: said nothing about the rate since.
-        if release < self.cut_from {
-            return;
-        }
-        if self.episode.in_regrowth(release) {
-            self.episode.regrowth.add(refused);
-        } else {
-            self.pool_regrowth();
-            self.episode.probe.add_recent(refused, PROBE_WINDOW);
-        }
-    }
-
-    /// The regrowth is over: what it saw joins the noise, and the cut before it is undone if
-    /// the noise explains the refusals that made it. A process of a fleet keeps the fleet's cut.
-    fn pool_regrowth(&mut self) {
-        if std::mem::replace(&mut self.episode.pooled, true) {
-            return;
-        }
-        if !self.episode.tainted {
-            self.noise.pool(self.episode.regrowth);
-        }
-        let Some(undo) = self.episode.undo.take() else {
-            return;
-        };
-        if self.fleet_rate.is_some() || self.noise.explains_not(undo.trigger) {
-            return;
-        }
-        // What it took for a limit was not one: the limit is unknown again.
-        self.phase = Phase::SlowStart;
-        self.slope = PROBE;
-        self.rate = self.rate.max(undo.rate).clamp(MIN_RATE, self.ceiling);
     }
 }
 
@@ -656,22 +494,6 @@ mod tests {
         let next = rate.release(now, true);
         rate.succeeded(releases[2], now);
         assert!(rate.throttled(next, now, None), "a new episode");
-        // Once the regrowth has settled, one refusal may be noise; the second is the rate.
-        for _ in 0..=SETTLING {
-            now += Duration::from_millis(40);
-            let release = rate.release(now, true);
-            rate.succeeded(release, now);
-        }
-        let cut = rate.rate();
-        for let_pass in [true, false] {
-            now += Duration::from_millis(40);
-            let release = rate.release(now, true);
-            assert_eq!(rate.throttled(release, now, None), !let_pass);
-            now += Duration::from_millis(40);
-            let release = rate.release(now, true);
-            rate.succeeded(release, now);
-        }
-        assert!(rate.rate() < cut);
     }
 
     #[test]
@@ -732,12 +554,12 @@ mod tests {
     }
 
     /// A caller always waiting, answered at once by an account that admits `limit` requests a
-    /// second (a bucket of 10) and refuses every `stray`-th admitted call all the same. Returns
-    /// the rate requests succeeded at over the last half of `secs`, and the share refused.
-    fn simulate(limit: f64, stray: Option<u64>, secs: f64) -> (f64, f64) {
+    /// second (a bucket of 10). Returns the rate requests succeeded at over the last half of
+    /// `secs`, and the share refused.
+    fn simulate(limit: f64, secs: f64) -> (f64, f64) {
         let t0 = Instant::now();
         let mut rate = RateControl::new(8.3, f64::INFINITY, t0);
-        let (mut now, mut tokens, mut admitted) = (t0, 10.0f64, 0u64);
+        let (mut now, mut tokens) = (t0, 10.0f64);
         let (mut late_ok, mut refused, mut answered) = (0u32, 0u32, 0u32);
         while now < t0 + Duration::from_secs_f64(secs) {
             let step = Duration::from_secs_f64(1.0 / rate.rate());
@@ -746,11 +568,10 @@ mod tests {
             now = next;
             let release = rate.release(now, true);
             answered += 1;
-            let ok = tokens >= 1.0 && {
+            let ok = tokens >= 1.0;
+            if ok {
                 tokens -= 1.0;
-                admitted += 1;
-                stray.is_none_or(|every| admitted % every != 0)
-            };
+            }
             if ok {
                 rate.succeeded(release, now);
                 if now >= t0 + Duration::from_secs_f64(secs / 2.0) {
@@ -768,53 +589,9 @@ mod tests {
     }
 
     #[test]
-    fn refusals_that_are_not_about_the_rate_do_not_drag_it_down() {
-        // One admitted call in 20 refused whatever the rate: the limit is still 30/s.
-        let (ok_rate, _) = simulate(30.0, Some(20), 240.0);
-        assert!(ok_rate > 0.8 * 30.0 * 0.95, "succeeded at {ok_rate:.1}/s");
-    }
-
-    #[test]
-    fn a_clean_limit_is_still_found_and_kept() {
-        let (ok_rate, refused) = simulate(30.0, None, 240.0);
+    fn a_limit_is_found_and_kept() {
+        let (ok_rate, refused) = simulate(30.0, 240.0);
         assert!(ok_rate > 0.9 * 30.0, "succeeded at {ok_rate:.1}/s");
         assert!(refused < 0.015, "{:.2} % refused", refused * 100.0);
-    }
-
-    #[test]
-    fn a_throttle_right_after_the_start_cuts_from_what_a_young_group_accepted() {
-        let t0 = Instant::now();
-        let mut rate = RateControl::new(10.0, f64::INFINITY, t0);
-        let mut now = t0;
-        for _ in 0..8 {
-            now += Duration::from_millis(100);
-            let release = rate.release(now, false);
-            rate.succeeded(release, now);
-        }
-        let release = rate.release(now, false);
-        assert!(rate.throttled(release, now, None));
-        // 8 successes in 0.8 s: 10/s, not 8 over the whole 2-second span.
-        assert!(rate.rate() > 9.0 * BETA, "{}", rate.rate());
-    }
-
-    #[test]
-    fn a_probe_far_past_the_last_cut_searches_again() {
-        let t0 = Instant::now();
-        let mut rate = RateControl::new(10.0, f64::INFINITY, t0);
-        let first = rate.release(t0, true);
-        rate.succeeded(first, t0);
-        let refused = rate.release(t0, true);
-        assert!(rate.throttled(refused, t0, None));
-        let mut now = t0;
-        while matches!(rate.phase(), Phase::Cubic { .. }) && now < t0 + Duration::from_secs(60) {
-            now += Duration::from_secs_f64(1.0 / rate.rate());
-            let release = rate.release(now, true);
-            rate.succeeded(release, now);
-        }
-        assert_eq!(
-            rate.phase(),
-            Phase::SlowStart,
-            "still probing linearly after 60 s"
-        );
     }
 }
