@@ -51,7 +51,8 @@ pub struct Simulated {
     latency: Duration,
     refusal_latency: Duration,
     outage: Option<(Instant, Instant)>,
-    /// The share of admitted calls refused with 1002 anyway, and the generator that picks them.
+    /// The share of calls refused with 1002 whatever the limits say, and the generator that
+    /// picks them.
     stray: Option<(f64, Mutex<fastrand::Rng>)>,
     calls: AtomicU64,
     /// Whether a refusal has been answered yet, and the calls that came after the first.
@@ -81,9 +82,9 @@ impl Simulated {
         self
     }
 
-    /// A `share` of the calls the limits admit are refused with 1002 all the same, picked by a
-    /// generator seeded with `seed`: refusals that say nothing about the caller's rate, as a
-    /// busy MiniMax sometimes gives. They do not spend the account's limits.
+    /// A `share` of calls is refused with 1002 whatever the limits say, picked by a generator
+    /// seeded with `seed`: refusals that say nothing about the caller's rate, as a gateway or a
+    /// fault injector may give. They do not spend the account's limits.
     pub fn with_stray_refusals(mut self, share: f64, seed: u64) -> Simulated {
         self.stray = Some((share, Mutex::new(fastrand::Rng::with_seed(seed))));
         self
@@ -182,5 +183,51 @@ fn answer(dialect: Dialect, error: Option<(ErrorCode, Option<String>)>) -> Answe
                 body: Bytes::from_static(body.as_bytes()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(body: &Bytes) -> bool {
+        String::from_utf8_lossy(body).contains("1002")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stray_refusals_come_at_their_share_and_spend_nothing() {
+        let unlimited = KeyConfig::unlimited();
+        let ask = Ask {
+            dialect: Dialect::Native,
+            characters: 0,
+        };
+        let account = Simulated::new(unlimited.clone(), Duration::from_millis(1))
+            .with_stray_refusals(0.05, 7);
+        let mut count = 0;
+        for _ in 0..4000 {
+            count += usize::from(refused(&account.call(ask).await.body));
+        }
+        assert!((150..250).contains(&count), "{count} of 4000 refused");
+
+        // One request a minute: the refusals do not use it up.
+        let one_a_minute = KeyConfig {
+            rpm: Some(1),
+            burst: Some(1),
+            ..unlimited
+        };
+        let account =
+            Simulated::new(one_a_minute, Duration::from_millis(1)).with_stray_refusals(1.0, 7);
+        for _ in 0..3 {
+            assert!(refused(&account.call(ask).await.body));
+        }
+        let account = Simulated {
+            stray: None,
+            ..account
+        };
+        assert_eq!(
+            account.call(ask).await.status,
+            200,
+            "the minute's request is still there"
+        );
     }
 }

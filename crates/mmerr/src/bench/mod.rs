@@ -141,7 +141,7 @@ impl Workload {
 
 /// When every answer is 1002 in the outage workload.
 const OUTAGE: (Duration, Duration) = (Duration::from_secs(10), Duration::from_secs(70));
-/// The share of admitted calls refused anyway in the stray-refusals workload.
+/// The share of calls refused whatever the pace in the stray-refusals workload.
 const STRAY_SHARE: f64 = 0.05;
 /// When the second process starts in the step workload.
 const STEP_AT: Duration = Duration::from_secs(10);
