@@ -225,14 +225,7 @@ impl Pacer {
 
     /// A pacer on `clock`.
     pub fn with_clock(config: PacingConfig, clock: Arc<dyn Clock>) -> Pacer {
-        Pacer {
-            inner: Arc::new(Inner {
-                config,
-                clock,
-                groups: Mutex::new(HashMap::new()),
-                shared: None,
-            }),
-        }
+        Pacer::build(config, clock, None)
     }
 
     /// A pacer whose schedules and rates are shared through `shared` with every process of a
@@ -243,12 +236,20 @@ impl Pacer {
         clock: Arc<dyn Clock>,
         shared: Arc<dyn SharedState>,
     ) -> Pacer {
+        Pacer::build(config, clock, Some(shared))
+    }
+
+    fn build(
+        config: PacingConfig,
+        clock: Arc<dyn Clock>,
+        shared: Option<Arc<dyn SharedState>>,
+    ) -> Pacer {
         Pacer {
             inner: Arc::new(Inner {
                 config,
                 clock,
                 groups: Mutex::new(HashMap::new()),
-                shared: Some(shared),
+                shared,
             }),
         }
     }

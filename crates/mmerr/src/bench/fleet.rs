@@ -371,7 +371,7 @@ async fn one(run: Run, args: &FleetArgs) -> anyhow::Result<Row> {
         ok,
         failed,
         calls,
-        wasted_pct: calls.saturating_sub(u64::from(ok)) as f64 * 100.0 / calls.max(1) as f64,
+        wasted_pct: super::wasted_pct(calls, ok),
         seconds,
         time_vs_ideal: seconds / ideal,
         peak_vs_limit,

@@ -350,11 +350,7 @@ fn result(
         ok: tally.ok,
         failed: tally.failed,
         calls,
-        wasted_pct: if calls == 0 {
-            0.0
-        } else {
-            (calls - u64::from(tally.ok).min(calls)) as f64 / calls as f64 * 100.0
-        },
+        wasted_pct: wasted_pct(calls, tally.ok),
         seconds: tally.seconds,
         ideal_seconds: ideal,
         time_vs_ideal: if ideal > 0.0 {
@@ -365,6 +361,11 @@ fn result(
         p99_latency_s: p99,
         recovery_s: recovery,
     }
+}
+
+/// The calls MiniMax received that did not succeed, as a share of them all (0 without calls).
+fn wasted_pct(calls: u64, ok: u32) -> f64 {
+    calls.saturating_sub(u64::from(ok)) as f64 * 100.0 / calls.max(1) as f64
 }
 
 /// Seconds after `from` until successes came at ≥ 90 % of `rate` over a whole second.
