@@ -39,12 +39,7 @@ async fn a_refused_key_fails_fast_at_every_proxy_of_the_fleet() {
         return;
     };
     let mut config = MockConfig::default();
-    config.keys.push(KeyConfig {
-        key: BROKE_KEY.to_string(),
-        name: "broke".to_string(),
-        balance: Some(0),
-        ..KeyConfig::default()
-    });
+    config.keys.push(KeyConfig::broke(BROKE_KEY));
     let mock = MockServer::start("127.0.0.1:0".parse().unwrap(), config, Scenario::default())
         .await
         .unwrap();

@@ -69,6 +69,16 @@ fn pacer(fleet: &Arc<FixedFleet>) -> Pacer {
     )
 }
 
+/// Takes `turns` turns of `account`'s text group, one after the other, each a success.
+async fn succeed(pacer: &Pacer, account: AccountId, turns: u32) {
+    for _ in 0..turns {
+        pacer
+            .acquire(account, LimitGroup::Text, 0, None)
+            .await
+            .unwrap()
+            .succeeded();
+    }
+}
 #[tokio::test(start_paused = true)]
 async fn follows_the_fleet_then_goes_alone_at_its_share_then_follows_again() {
     let fleet = Arc::new(FixedFleet::default());
@@ -93,33 +103,19 @@ async fn follows_the_fleet_then_goes_alone_at_its_share_then_follows_again() {
     );
 
     fleet.down.store(true, Ordering::SeqCst);
-    pacer
-        .acquire(account, LimitGroup::Text, 0, None)
-        .await
-        .unwrap()
-        .succeeded();
+    succeed(&pacer, account, 1).await;
     let (rpm, _) = pacer.pace(account, LimitGroup::Text).unwrap();
     let share = FLEET_RATE / f64::from(MEMBERS) * 60.0;
     assert!((rpm - share).abs() < 1.0, "alone at its share: {rpm}");
     // Alone, the turns come at the share's pace.
     let started = tokio::time::Instant::now();
-    for _ in 0..10 {
-        pacer
-            .acquire(account, LimitGroup::Text, 0, None)
-            .await
-            .unwrap()
-            .succeeded();
-    }
+    succeed(&pacer, account, 10).await;
     let took = started.elapsed().as_secs_f64();
     assert!((0.85..1.2).contains(&took), "10 turns at 10/s: {took} s");
 
     fleet.down.store(false, Ordering::SeqCst);
     let before = fleet.turns.load(Ordering::SeqCst);
-    pacer
-        .acquire(account, LimitGroup::Text, 0, None)
-        .await
-        .unwrap()
-        .succeeded();
+    succeed(&pacer, account, 1).await;
     assert_eq!(
         fleet.turns.load(Ordering::SeqCst),
         before + 1,
@@ -137,13 +133,7 @@ async fn a_throttle_is_told_to_the_fleet_with_the_turns_epoch() {
     let fleet = Arc::new(FixedFleet::default());
     let pacer = pacer(&fleet);
     let account = AccountId::of_key("sk-api-fleet");
-    for _ in 0..5 {
-        pacer
-            .acquire(account, LimitGroup::Text, 0, None)
-            .await
-            .unwrap()
-            .succeeded();
-    }
+    succeed(&pacer, account, 5).await;
     let permit = pacer
         .acquire(account, LimitGroup::Text, 0, None)
         .await

@@ -135,6 +135,16 @@ impl KeyConfig {
             ..KeyConfig::default()
         }
     }
+
+    /// `key`, named "broke", on an account with no balance left: every paid call is 1008.
+    pub fn broke(key: &str) -> KeyConfig {
+        KeyConfig {
+            key: key.to_string(),
+            name: "broke".to_string(),
+            balance: Some(0),
+            ..KeyConfig::default()
+        }
+    }
 }
 
 /// How a key's requests per minute are counted.

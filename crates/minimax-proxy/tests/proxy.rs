@@ -12,12 +12,7 @@ const BROKE_KEY: &str = "sk-api-broke-account";
 
 fn mock_config() -> MockConfig {
     let mut config = MockConfig::default();
-    config.keys.push(KeyConfig {
-        key: BROKE_KEY.to_string(),
-        name: "broke".to_string(),
-        balance: Some(0),
-        ..KeyConfig::default()
-    });
+    config.keys.push(KeyConfig::broke(BROKE_KEY));
     config
 }
 
