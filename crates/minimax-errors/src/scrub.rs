@@ -5,6 +5,11 @@
 //! `Authorization` header values, bearer tokens, and strings shaped like MiniMax keys (JWTs and
 //! `sk-…` keys) become `[REDACTED]`.
 //!
+//! Keys are recognised by their start, not only by their whole shape: a text cut anywhere (by a
+//! server, a proxy, or a bound of ours) still has its key's prefix redacted once 16 characters of
+//! it are left. Bounding a text from outside goes through [`scrub_bounded`], which scrubs before
+//! it cuts, so a cut never turns a key into a fragment the patterns no longer see.
+//!
 //! ```
 //! use minimax_errors::scrub::scrub_text;
 //! let line = "curl -H 'Authorization: Bearer sk-api-AbCdEf0123456789xyzXYZ' https://api.minimax.io";
@@ -19,15 +24,18 @@ use std::sync::LazyLock;
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
 
-/// Key-shaped strings: bearer credentials, `sk-` style keys, JWTs (MiniMax's older keys), and
-/// `api_key=…` / `"token": "…"` style assignments in free text.
+/// Key-shaped strings: bearer credentials, `sk-` style keys, JWTs (MiniMax's longer keys), and
+/// `api_key=…` / `"token": "…"` style assignments in free text. Each key shape matches from 16
+/// characters of its start on, so a key cut short is still found.
 static SECRET_PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)(?P<keep>\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}",
-        r"|\bsk-[A-Za-z0-9_-]{16,}",
+        r"|\bsk-[A-Za-z0-9_-]{13,}",
         // MiniMax's own prefixes, even glued to the text before them.
         r"|sk-(?:api|cp)-[A-Za-z0-9_-]{8,}",
-        r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+        // A JWT starts with base64 of `{"`: its header alone is enough, even glued to text
+        // before it, with as much of the payload and signature as follows.
+        r"|eyJ[A-Za-z0-9_-]{13,}(?:\.[A-Za-z0-9_-]*){0,2}",
         r#"|(?P<keep2>\b(?:api[_-]?key|secret|token|password|authorization|x-api-key)\b["']?\s*[:=]\s*["']?(?:bearer\s+)?)[^\s"',;&}]{6,}"#,
     ))
     .unwrap_or_else(|error| unreachable!("the secret pattern is a valid regex: {error}"))
@@ -42,6 +50,25 @@ pub fn scrub_text(text: &str) -> Cow<'_, str> {
             .map_or("", |m| m.as_str());
         format!("{keep}{REDACTED}")
     })
+}
+
+/// `text` scrubbed, then cut to at most `max_chars` characters (with `…` when cut). Scrubbing
+/// comes first, so a key at the cut leaves no fragment; a text far longer than the bound is cut
+/// to a few times the bound first, which the prefix patterns make safe.
+pub fn scrub_bounded(text: &str, max_chars: usize) -> String {
+    let head = match text
+        .char_indices()
+        .nth(max_chars.saturating_mul(4).max(4096))
+    {
+        Some((end, _)) => &text[..end],
+        None => text,
+    };
+    let clean = scrub_text(head);
+    match clean.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", &clean[..end]),
+        None if head.len() < text.len() => format!("{clean}…"),
+        None => clean.into_owned(),
+    }
 }
 
 /// Whether a field with this name holds a secret (`api_key`, `Authorization`, `access_token`, …).

@@ -267,7 +267,7 @@ impl PlanRemains {
                 name: bucket
                     .get("model_name")
                     .and_then(Value::as_str)
-                    .map(|n| n.chars().take(64).collect())
+                    .map(|n| minimax_errors::scrub::scrub_bounded(n, 64))
                     .unwrap_or_default(),
                 interval: window(
                     bucket,

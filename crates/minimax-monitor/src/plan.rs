@@ -86,7 +86,7 @@ impl PlanAlerts {
 
 /// A bucket name as a metric label: bounded, plain.
 fn label(bucket: &str) -> String {
-    bucket
+    minimax_errors::scrub::scrub_text(bucket)
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
         .take(32)

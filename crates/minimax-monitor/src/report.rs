@@ -2,6 +2,7 @@
 //! endpoint, per hour), in memory that does not grow with the file. Malformed lines are counted
 //! and described, never fatal.
 
+use minimax_errors::Endpoint;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -141,7 +142,7 @@ impl LogReport {
                     None => self.bad(
                         file,
                         number,
-                        format!("ts {:?} is not an RFC 3339 time", truncate(&event.ts)),
+                        format!("ts {:?} is not an RFC 3339 time", bounded(&event.ts)),
                     ),
                 },
                 Err(error) => self.bad(file, number, error.to_string()),
@@ -198,11 +199,15 @@ impl LogReport {
         {
             // Only a few per outcome, so scrubbing them costs nothing: a log written by someone
             // else may hold anything in that field.
-            stats
-                .trace_ids
-                .push(minimax_errors::scrub::scrub_text(truncate(trace)).into_owned());
+            stats.trace_ids.push(bounded(trace));
         }
-        let endpoint = event.endpoint.as_deref().unwrap_or("unknown");
+        // Only the catalog's endpoint names are shown: the field may hold anything.
+        let endpoint = event.endpoint.as_deref().map_or("unknown", |name| {
+            Endpoint::all()
+                .map(Endpoint::as_str)
+                .find(|known| *known == name)
+                .unwrap_or("other")
+        });
         let tracked = self.endpoints.len() < MAX_ENDPOINTS;
         match self.endpoints.get_mut(endpoint) {
             Some(count) => *count += 1,
@@ -248,11 +253,9 @@ fn read_line(reader: &mut impl BufRead, buffer: &mut Vec<u8>) -> std::io::Result
     }
 }
 
-fn truncate(text: &str) -> &str {
-    match text.char_indices().nth(128) {
-        Some((i, _)) => &text[..i],
-        None => text,
-    }
+/// A text from the log, scrubbed, then cut: a log written by someone else may hold anything.
+fn bounded(text: &str) -> String {
+    minimax_errors::scrub::scrub_bounded(text, 128)
 }
 
 /// Parses an RFC 3339 time (`2026-11-27T04:10:04.123Z`, `…+08:00`) or a date (`2026-11-27`,

@@ -376,16 +376,12 @@ pub(crate) fn body_trace_id(fields: &Fields<'_>) -> Option<String> {
         .and_then(|id| clean_trace_id(&id))
 }
 
-/// A trace id safe to print and log: trimmed, printable, bounded, secrets scrubbed (a server
-/// that echoes the key in `Trace-Id` must not put it in every error); `None` if nothing is left.
+/// A trace id safe to print and log: trimmed, printable, secrets scrubbed, then bounded (a
+/// server that echoes the key in `Trace-Id` must not put it, or part of it, in every error);
+/// `None` if nothing is left.
 fn clean_trace_id(raw: &str) -> Option<String> {
-    let clean: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_TRACE_LEN)
-        .collect();
-    let clean = crate::scrub::scrub_text(&clean).into_owned();
+    let printable: String = raw.trim().chars().filter(|c| !c.is_control()).collect();
+    let clean = crate::scrub::scrub_bounded(&printable, MAX_TRACE_LEN);
     (!clean.is_empty()).then_some(clean)
 }
 
@@ -393,15 +389,11 @@ fn clean_trace_id(raw: &str) -> Option<String> {
 /// text taken from an answer goes through here before anyone shows, logs or serialises it.
 pub fn bounded(text: &str) -> String {
     const MAX: usize = 500;
-    let mut out: String = text
+    let printable: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX)
         .collect();
-    if text.chars().nth(MAX).is_some() {
-        out.push('…');
-    }
-    crate::scrub::scrub_text(&out).into_owned()
+    crate::scrub::scrub_bounded(&printable, MAX)
 }
 
 /// The start of a body, quoted with escapes and secrets scrubbed, for one-line descriptions of
@@ -410,10 +402,13 @@ fn preview(body: &[u8]) -> String {
     const SHOWN: usize = 60;
     let head = &body[..body.len().min(1024)];
     let text = String::from_utf8_lossy(head);
-    let clean = crate::scrub::scrub_text(text.trim_end_matches('\u{FFFD}'));
-    let shown: String = clean.chars().take(SHOWN).collect();
+    let mut shown = crate::scrub::scrub_bounded(text.trim_end_matches('\u{FFFD}'), SHOWN);
+    let cut = shown.ends_with('…');
+    if cut {
+        shown.pop();
+    }
     let mut quoted = format!("{shown:?}");
-    if body.len() > shown.len() {
+    if cut || body.len() > head.len() {
         quoted.push('…');
     }
     quoted
