@@ -21,6 +21,12 @@ pub struct MockConfig {
     /// How long a client may take to send a request's headers, in milliseconds; a connection
     /// that sends them slower is closed (a half-sent request must not hold a socket for good).
     pub header_timeout_ms: u64,
+    /// How long a connection may stay open with no request in flight, in milliseconds: from
+    /// the moment it is accepted (a client that sends nothing) and between requests.
+    pub idle_timeout_ms: u64,
+    /// Connections open at once (held under what the descriptor limit allows); at the bound
+    /// the one idle longest makes room, and when all are busy a new one gets a 503.
+    pub max_connections: usize,
     /// How long a client may take to send a request's body, in milliseconds; a slower one gets
     /// 2013 and its connection slot back.
     pub body_timeout_ms: u64,
@@ -43,6 +49,8 @@ impl Default for MockConfig {
             .to_vec(),
             max_body_bytes: 32 * 1024 * 1024,
             header_timeout_ms: 10_000,
+            idle_timeout_ms: 30_000,
+            max_connections: 4096,
             body_timeout_ms: 30_000,
             remains_in_data: false,
         }

@@ -37,14 +37,20 @@ impl MockServer {
     ) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let header_timeout = std::time::Duration::from_millis(config.header_timeout_ms.max(1));
+        let ms = |ms: u64| std::time::Duration::from_millis(ms.max(1));
+        let limits = minimax_serve::Limits {
+            idle: ms(config.idle_timeout_ms),
+            headers: ms(config.header_timeout_ms),
+            max_connections: config.max_connections,
+            ..minimax_serve::Limits::default()
+        };
         let app = Arc::new(App::new(config, scenario));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let router = router(Arc::clone(&app));
         let stop = async move {
             let _ = stopped.await;
         };
-        let task = tokio::spawn(minimax_serve::serve(listener, router, header_timeout, stop));
+        let task = tokio::spawn(minimax_serve::serve(listener, router, limits, stop));
         Ok(MockServer {
             addr,
             app,

@@ -92,6 +92,15 @@ pub struct ProxyConfig {
     pub max_body_bytes: usize,
     /// How long a client may take to send its body, in seconds.
     pub body_timeout_secs: u64,
+    /// How long a client connection may stay open with no request in flight, in seconds: from
+    /// the moment it is accepted (a client that sends nothing) and between requests.
+    pub idle_timeout_secs: u64,
+    /// Client connections open at once (held under what the descriptor limit allows). At the
+    /// bound the connection idle longest makes room; when every one has a request in flight, a
+    /// new one gets a 503.
+    pub max_connections: usize,
+    /// HTTP/2 streams one client connection may have open at once.
+    pub max_streams_per_connection: u32,
     /// How long one request may take, retries and pacing included, until its answer (or its
     /// stream's first event) is on its way, in seconds.
     pub deadline_secs: u64,
@@ -114,6 +123,9 @@ impl Default for ProxyConfig {
             upstream: Upstream::Intl,
             max_body_bytes: 64 << 20,
             body_timeout_secs: 30,
+            idle_timeout_secs: 30,
+            max_connections: 1024,
+            max_streams_per_connection: 128,
             deadline_secs: 300,
             validate: true,
             keys: Vec::new(),
@@ -182,9 +194,15 @@ impl ProxyConfig {
 
     /// Checks bounds and that every virtual key has its MiniMax key.
     pub fn check(&self) -> Result<(), ConfigError> {
-        if self.max_body_bytes == 0 || self.deadline_secs == 0 || self.body_timeout_secs == 0 {
+        if self.max_body_bytes == 0
+            || self.deadline_secs == 0
+            || self.body_timeout_secs == 0
+            || self.idle_timeout_secs == 0
+            || self.max_connections == 0
+            || self.max_streams_per_connection == 0
+        {
             return Err(ConfigError::Invalid(
-                "max_body_bytes, body_timeout_secs and deadline_secs must be above 0".to_string(),
+                "max_body_bytes, body_timeout_secs, idle_timeout_secs, deadline_secs, max_connections and max_streams_per_connection must be above 0".to_string(),
             ));
         }
         for (i, key) in self.keys.iter().enumerate() {
@@ -195,6 +213,17 @@ impl ProxyConfig {
             })?;
         }
         Ok(())
+    }
+
+    /// The limits client connections are held to.
+    pub(crate) fn connection_limits(&self) -> minimax_serve::Limits {
+        minimax_serve::Limits {
+            idle: Duration::from_secs(self.idle_timeout_secs),
+            headers: Duration::from_secs(self.body_timeout_secs),
+            max_connections: self.max_connections,
+            max_streams: self.max_streams_per_connection,
+            ..minimax_serve::Limits::default()
+        }
     }
 
     pub(crate) fn deadline(&self) -> Duration {

@@ -173,8 +173,8 @@ impl ProxyServer {
         let stop = async move {
             let _ = stopping.wait_for(|stop| *stop).await;
         };
-        let header_timeout = Duration::from_secs(shared.config.body_timeout_secs);
-        let task = tokio::spawn(minimax_serve::serve(listener, router, header_timeout, stop));
+        let limits = shared.config.connection_limits();
+        let task = tokio::spawn(minimax_serve::serve(listener, router, limits, stop));
         Ok(ProxyServer {
             addr,
             shared,

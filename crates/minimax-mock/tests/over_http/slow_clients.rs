@@ -41,6 +41,41 @@ async fn half_sent_headers_are_dropped_and_the_server_keeps_serving() {
 }
 
 #[tokio::test]
+async fn connections_that_send_nothing_or_only_the_http2_preface_are_closed_when_idle() {
+    let config = MockConfig {
+        idle_timeout_ms: 300,
+        ..config()
+    };
+    let server = start(config, Scenario::default()).await;
+    let mut sockets = Vec::new();
+    for n in 0..40 {
+        let mut socket = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        if n % 2 == 1 {
+            socket
+                .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+                .await
+                .unwrap();
+        }
+        sockets.push(socket);
+    }
+    let opened = std::time::Instant::now();
+    for socket in &mut sockets {
+        let mut buf = [0u8; 256];
+        loop {
+            let read = tokio::time::timeout(Duration::from_secs(3), socket.read(&mut buf)).await;
+            match read {
+                // HTTP/2's settings, sent in answer to the preface.
+                Ok(Ok(n)) if n > 0 => continue,
+                Ok(_) => break,
+                Err(_) => panic!("an idle connection is still open after 3 s"),
+            }
+        }
+    }
+    assert!(opened.elapsed() < Duration::from_secs(3));
+    assert_eq!(chat_code(&server, DEMO_KEY).await, Some(0));
+}
+
+#[tokio::test]
 async fn a_body_sent_too_slowly_gets_2013_and_frees_the_keys_slot() {
     let server = start(quick_timeouts(), Scenario::default()).await;
     let mut socket = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
