@@ -32,6 +32,10 @@ pub enum Seen {
     FailingFast,
     /// Not sent: its turn under the account's pace would have come after its deadline.
     PacedPastDeadline,
+    /// The caller went away before the end: a client that disconnected (or code that dropped
+    /// the call) while it waited for its turn, while MiniMax answered, or mid-stream. Not a
+    /// MiniMax error, and never a success.
+    ClientGone,
     /// A fault answered on purpose (the mock): the connection dropped before the answer.
     Reset,
     /// A fault answered on purpose (the mock): the answer cut off halfway.
@@ -41,7 +45,7 @@ pub enum Seen {
 }
 
 /// The fixed labels, in one table with their meanings.
-const FIXED: [(Seen, &str, &str, &str); 8] = [
+const FIXED: [(Seen, &str, &str, &str); 9] = [
     (Seen::Success, "success", "成功", "success"),
     (
         Seen::Malformed,
@@ -67,6 +71,12 @@ const FIXED: [(Seen, &str, &str, &str); 8] = [
         "未发送：排队等待会超过截止时间",
         "not sent: its turn would have come after its deadline",
     ),
+    (
+        Seen::ClientGone,
+        "client_gone",
+        "调用方中途离开（客户端断开或不再读取）",
+        "the caller went away before the end (disconnected or stopped reading)",
+    ),
     (Seen::Reset, "reset", "连接中断", "connection dropped"),
     (Seen::Truncate, "truncate", "响应被截断", "answer cut off"),
     (
@@ -79,7 +89,7 @@ const FIXED: [(Seen, &str, &str, &str); 8] = [
 
 impl Seen {
     /// The label in counters, logs and metrics: `success`, `1002`, `malformed`, `transport`,
-    /// `failing_fast`, `paced_past_deadline`, `reset`, `truncate`, `html_502`.
+    /// `failing_fast`, `paced_past_deadline`, `client_gone`, `reset`, `truncate`, `html_502`.
     pub fn label(self) -> String {
         match self.static_label() {
             Some(label) => label.to_string(),

@@ -498,7 +498,7 @@ impl MiniMaxClient {
             }
         });
         match run.await {
-            Ok(Done::Started(open, report)) => Ok(stream::typed(
+            Ok(Done::Started(open, report, watch)) => Ok(stream::typed(
                 open,
                 stream::StreamContext {
                     endpoint,
@@ -506,6 +506,7 @@ impl MiniMaxClient {
                     waited: report.waited,
                 },
                 parse,
+                watch,
             )),
             // A plain answer to a stream request: a single event.
             Ok(Done::Answer(completed)) => {

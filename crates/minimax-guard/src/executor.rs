@@ -14,6 +14,7 @@ use crate::observer::{Event, Observer, Seen};
 use crate::pacer::{Pacer, PacingConfig};
 use crate::strategy::{Call, CallState, Next, RetryStrategy};
 use crate::transport::{TransportFailure, TransportKind};
+use crate::watch::{CallWatch, Phase, StreamWatch};
 use bytes::Bytes;
 use http::HeaderMap;
 use minimax_errors::classify::{Outcome, classify};
@@ -107,8 +108,9 @@ pub struct Completed {
 pub enum Done<T> {
     /// A successful complete answer.
     Answer(Completed),
-    /// A stream that started.
-    Started(T, CallReport),
+    /// A stream that started; its outcome is told to the observer through the watch when the
+    /// stream ends (or, if it is dropped first, as the caller gone).
+    Started(T, CallReport, StreamWatch),
 }
 
 /// A call that failed, with the last answer when there was one (the middleware passes it on).
@@ -231,7 +233,7 @@ impl Executor {
         });
         match run.await {
             Ok(Done::Answer(completed)) => Ok(completed),
-            Ok(Done::Started(never, _)) => match never {},
+            Ok(Done::Started(never, ..)) => match never {},
             Err((error, _)) => Err(error),
         }
     }
@@ -251,15 +253,21 @@ impl Executor {
         let mut state = strategy.start(call.into());
         let endpoint = state.call.endpoint;
         let mut ambiguous_before = false;
+        // Told if this future is dropped before it returns (the caller went away).
+        let mut watch = CallWatch::new(self.observer.clone(), endpoint);
         loop {
+            watch.phase = Phase::WaitingForTurn;
             let permit = match strategy.before_attempt(&mut state).await {
                 Ok(permit) => permit,
                 Err(error) => {
+                    watch.disarm();
                     self.unsent(&state, &error);
                     return Err((error, None));
                 }
             };
             state.attempts += 1;
+            watch.attempts = state.attempts;
+            watch.phase = Phase::InFlight;
             let sent_at = clock.now();
             let result = match state.deadline {
                 Some(deadline) => tokio::select! {
@@ -274,12 +282,22 @@ impl Executor {
             let latency = clock.now().saturating_duration_since(sent_at);
             let (failure, last_answer) = match result {
                 Ok(Attempt::Started(stream)) => {
-                    self.succeeded(&state, permit, latency, None);
-                    return Ok(Done::Started(stream, report(&state)));
+                    watch.disarm();
+                    self.strategy.succeeded(&state, permit);
+                    self.report_state(&state);
+                    let ending = StreamWatch::new(
+                        self.observer.clone(),
+                        endpoint,
+                        state.attempts,
+                        latency,
+                        state.paced,
+                    );
+                    return Ok(Done::Started(stream, report(&state), ending));
                 }
                 Ok(Attempt::Answer(response)) => {
                     match classify(&response.body, response.status, &response.headers, endpoint) {
                         Outcome::Success(success) => {
+                            watch.disarm();
                             self.succeeded(&state, permit, latency, success.trace_id.as_deref());
                             return Ok(Done::Answer(Completed {
                                 trace_id: success.trace_id,
@@ -319,12 +337,14 @@ impl Executor {
             match next {
                 Next::RetryAfter(delay) => {
                     ambiguous_before |= failure.ambiguous;
+                    watch.phase = Phase::BackingOff;
                     if !delay.is_zero() {
                         clock.sleep_until(clock.now() + delay).await;
                         state.waited += delay;
                     }
                 }
                 Next::Stop(stopped) => {
+                    watch.disarm();
                     let code = failure.code();
                     if let Cause::Api {
                         code,
@@ -674,6 +694,96 @@ mod tests {
             executor.budget().level(),
             before + 1,
             "paced throttles cost nothing"
+        );
+    }
+}
+
+#[cfg(test)]
+mod caller_gone {
+    use super::*;
+    use crate::pacer::GroupLimits;
+    use minimax_errors::LimitGroup;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// Keeps each outcome with the phase its context names.
+    #[derive(Debug, Default)]
+    struct Told(Mutex<Vec<(Seen, Option<String>)>>);
+
+    impl Observer for Told {
+        fn observe(&self, event: &Event<'_>) {
+            let phase = event
+                .context
+                .and_then(|c| c["phase"].as_str())
+                .map(str::to_string);
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((event.seen, phase));
+        }
+    }
+
+    fn ok() -> RawResponse {
+        RawResponse {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(br#"{"base_resp":{"status_code":0,"status_msg":""}}"#),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_dropped_while_it_waits_for_its_turn_is_told_as_gone_and_never_sent() {
+        let told = Arc::new(Told::default());
+        let mut pacing = PacingConfig::default();
+        pacing.limits.insert(
+            LimitGroup::Text,
+            GroupLimits {
+                rpm: Some(1.0),
+                ..GroupLimits::default()
+            },
+        );
+        let executor = Executor::new(RetryConfig {
+            pacing,
+            ..RetryConfig::default()
+        })
+        .with_observer(Arc::clone(&told) as Arc<dyn Observer>);
+        let sent = AtomicU32::new(0);
+        let send = || {
+            sent.fetch_add(1, Ordering::SeqCst);
+            async { Ok(ok()) }
+        };
+        assert!(executor.execute(Endpoint::Chat, send).await.is_ok());
+        // At one a minute, the next call's turn is a minute away; its caller leaves first.
+        let waiting = executor.execute(Endpoint::Chat, send);
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), waiting)
+                .await
+                .is_err()
+        );
+        assert_eq!(sent.load(Ordering::SeqCst), 1, "the second was never sent");
+        let told = told.0.lock().unwrap().clone();
+        assert_eq!(
+            told,
+            vec![
+                (Seen::Success, None),
+                (Seen::ClientGone, Some("waiting_for_turn".to_string()))
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_dropped_in_flight_is_told_as_gone_not_as_a_success() {
+        let told = Arc::new(Told::default());
+        let executor = Executor::default().with_observer(Arc::clone(&told) as Arc<dyn Observer>);
+        let hanging = executor.execute(Endpoint::T2a, || std::future::pending());
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), hanging)
+                .await
+                .is_err()
+        );
+        let told = told.0.lock().unwrap().clone();
+        assert_eq!(
+            told,
+            vec![(Seen::ClientGone, Some("in_flight".to_string()))]
         );
     }
 }

@@ -60,6 +60,7 @@ pub mod strategy;
 mod stream;
 pub mod transport;
 pub mod types;
+mod watch;
 
 pub use budget::{Budget, BudgetConfig, RetryBudget};
 pub use client::{ClientBuilder, MiniMaxClient, read_answer};
@@ -70,5 +71,6 @@ pub use middleware::MiniMaxRetryMiddleware;
 pub use observer::{Observer, Seen};
 pub use pacer::{AccountId, GroupLimits, Pacer, PacingConfig};
 pub use strategy::Call;
-pub use stream::{EventStream, RawStream, StreamEnd};
+pub use stream::{EventStream, RawStream};
 pub use types::{FilePurpose, PlanBucket, PlanRemains, PlanWindowUse, Reply};
+pub use watch::StreamWatch;

@@ -8,6 +8,7 @@
 use crate::error::{CallFailure, Cause, GuardError, StopReason};
 use crate::executor::{Attempt, RawResponse};
 use crate::transport::{TransportFailure, TransportKind};
+use crate::watch::StreamWatch;
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use minimax_errors::classify::{EventVerdict, MalformedKind, StreamCheck};
@@ -93,9 +94,6 @@ pub(crate) async fn open(
 /// the start (an error event, a cut-off, a lost connection) is told to the caller.
 pub struct RawStream(OpenStream);
 
-/// How a passed-on stream ended.
-pub type StreamEnd = Result<(), Cause>;
-
 impl RawStream {
     /// Reads a streamed answer up to its first data event, as the client's streams do:
     /// started if that event is good; otherwise the bytes read, as a whole answer for the
@@ -120,22 +118,25 @@ impl RawStream {
         &self.0.headers
     }
 
-    /// The bytes, unchanged; `ended` is called once with how the stream ended. A lost
-    /// connection ends the byte stream with an error, so whoever reads it sees the cut.
+    /// The bytes, unchanged; `watch` is told once how the stream ended, or that whoever read
+    /// it stopped first (the bytes are dropped). A lost connection ends the byte stream with an
+    /// error, so whoever reads it sees the cut.
     pub fn into_bytes(
         self,
-        ended: impl FnOnce(StreamEnd) + Send + 'static,
+        mut watch: StreamWatch,
     ) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
         let mut open = self.0;
+        watch.trace_id(open.check.trace_id());
         let head = std::mem::take(&mut open.head);
         // The events after the first one that came in the same read are judged now.
         let mut failure = None;
         for event in std::mem::take(&mut open.pending) {
             judge_raw(&mut open.check, &event, &mut failure);
         }
+        watch.passed(head.len());
         let first = stream::once(async move { Ok(head) });
-        let rest = stream::unfold(Some((open, failure, Some(ended))), |state| async move {
-            let (mut open, mut failure, mut ended) = state?;
+        let rest = stream::unfold(Some((open, failure, watch)), |state| async move {
+            let (mut open, mut failure, mut watch) = state?;
             match open.body.next().await {
                 Some(Ok(chunk)) => {
                     let mut events = Vec::new();
@@ -145,16 +146,15 @@ impl RawStream {
                     for event in &events {
                         judge_raw(&mut open.check, event, &mut failure);
                     }
-                    Some((Ok(chunk), Some((open, failure, ended))))
+                    watch.passed(chunk.len());
+                    Some((Ok(chunk), Some((open, failure, watch))))
                 }
                 Some(Err(error)) => {
                     let lost = TransportFailure {
                         kind: TransportKind::ConnectionLost,
                         detail: TransportFailure::from_reqwest(&error).detail,
                     };
-                    if let Some(ended) = ended.take() {
-                        ended(Err(failure.unwrap_or(Cause::Transport(lost))));
-                    }
+                    watch.ended(Err(&failure.unwrap_or(Cause::Transport(lost))));
                     let cut = std::io::Error::new(
                         std::io::ErrorKind::ConnectionAborted,
                         "the upstream stream was cut off",
@@ -168,9 +168,7 @@ impl RawStream {
                     if failure.is_none() {
                         failure = Cause::from_outcome(open.check.end());
                     }
-                    if let Some(ended) = ended.take() {
-                        ended(failure.map_or(Ok(()), Err));
-                    }
+                    watch.ended(failure.as_ref().map_or(Ok(()), Err));
                     None
                 }
             }
@@ -208,6 +206,7 @@ struct Typed<T> {
     open: OpenStream,
     context: StreamContext,
     parse: fn(&str) -> Option<T>,
+    watch: StreamWatch,
 }
 
 impl<T> Typed<T> {
@@ -261,6 +260,7 @@ impl<T> Typed<T> {
             }
             match self.open.body.next().await {
                 Some(Ok(chunk)) => {
+                    self.watch.passed(chunk.len());
                     let mut events = Vec::new();
                     if self.open.decoder.feed(&chunk, &mut events).is_err() {
                         return Some(Err(self.fail(Cause::Transport(too_large()))));
@@ -288,22 +288,37 @@ impl<T> Typed<T> {
 }
 
 /// The typed events of a started stream; see the module documentation. It ends after the
-/// first error.
+/// first error; `watch` is told how it ended, or that the caller dropped it first.
 pub(crate) fn typed<T: Send + 'static>(
     open: OpenStream,
     context: StreamContext,
     parse: fn(&str) -> Option<T>,
+    mut watch: StreamWatch,
 ) -> EventStream<T> {
+    watch.trace_id(open.check.trace_id());
+    watch.passed(open.head.len());
     let typed = Typed {
         open,
         context,
         parse,
+        watch,
     };
     stream::unfold(Some(typed), |state| async move {
         let mut typed = state?;
-        let item = typed.next().await?;
-        let more = item.is_ok().then_some(typed);
-        Some((item, more))
+        match typed.next().await {
+            Some(Ok(item)) => Some((Ok(item), Some(typed))),
+            Some(Err(error)) => {
+                match error.failure() {
+                    Some(failure) => typed.watch.ended(Err(&failure.cause)),
+                    None => typed.watch.ended(Ok(())),
+                }
+                Some((Err(error), None))
+            }
+            None => {
+                typed.watch.ended(Ok(()));
+                None
+            }
+        }
     })
     .boxed()
 }

@@ -6,8 +6,8 @@ pub use minimax_guard::observer::Seen;
 use std::sync::LazyLock;
 
 /// Size of the outcome dimension: success, every catalog code, every endpoint-specific meaning,
-/// other codes, malformed, transport, failing fast, paced past the deadline.
-pub(crate) const OUTCOMES: usize = 42;
+/// other codes, malformed, transport, failing fast, paced past the deadline, caller gone.
+pub(crate) const OUTCOMES: usize = 43;
 
 /// The catalog's codes, sorted, in the order of their indexes.
 static KNOWN: LazyLock<Vec<ErrorCode>> =
@@ -18,11 +18,12 @@ static KNOWN: LazyLock<Vec<ErrorCode>> =
 static VARIANTS: LazyLock<Vec<CodeInfo>> = LazyLock::new(|| catalog::endpoint_meanings().collect());
 
 const SUCCESS: usize = 0;
-pub(crate) const OTHER_CODE: usize = OUTCOMES - 5;
-const MALFORMED: usize = OUTCOMES - 4;
-const TRANSPORT: usize = OUTCOMES - 3;
-const FAILING_FAST: usize = OUTCOMES - 2;
-const PACED_PAST_DEADLINE: usize = OUTCOMES - 1;
+pub(crate) const OTHER_CODE: usize = OUTCOMES - 6;
+const MALFORMED: usize = OUTCOMES - 5;
+const TRANSPORT: usize = OUTCOMES - 4;
+const FAILING_FAST: usize = OUTCOMES - 3;
+const PACED_PAST_DEADLINE: usize = OUTCOMES - 2;
+const CLIENT_GONE: usize = OUTCOMES - 1;
 
 /// The table index of an outcome on an endpoint.
 pub(crate) fn index(seen: Seen, endpoint: Endpoint) -> usize {
@@ -39,6 +40,7 @@ pub(crate) fn index(seen: Seen, endpoint: Endpoint) -> usize {
         Seen::Transport => TRANSPORT,
         Seen::FailingFast => FAILING_FAST,
         Seen::PacedPastDeadline => PACED_PAST_DEADLINE,
+        Seen::ClientGone => CLIENT_GONE,
         // An outcome newer than this monitor is counted with the codes it does not know.
         _ => OTHER_CODE,
     }
@@ -47,7 +49,8 @@ pub(crate) fn index(seen: Seen, endpoint: Endpoint) -> usize {
 /// The catalog row behind a slot (the endpoint-specific one for a variant slot).
 pub(crate) fn info_at(index: usize) -> Option<CodeInfo> {
     match index {
-        SUCCESS | OTHER_CODE | MALFORMED | TRANSPORT | FAILING_FAST | PACED_PAST_DEADLINE => None,
+        SUCCESS | OTHER_CODE | MALFORMED | TRANSPORT | FAILING_FAST | PACED_PAST_DEADLINE
+        | CLIENT_GONE => None,
         i if i <= KNOWN.len() => Some(KNOWN[i - 1].info()),
         i => VARIANTS.get(i - 1 - KNOWN.len()).copied(),
     }
@@ -61,16 +64,18 @@ pub(crate) fn at(index: usize) -> Option<Seen> {
         TRANSPORT => Some(Seen::Transport),
         FAILING_FAST => Some(Seen::FailingFast),
         PACED_PAST_DEADLINE => Some(Seen::PacedPastDeadline),
+        CLIENT_GONE => Some(Seen::ClientGone),
         _ => info_at(index).map(|info| Seen::Code(info.code)),
     }
 }
 
 /// The category alert rules group a slot under (unreadable answers and transport failures count
 /// as transient; codes outside the catalog as unknown; calls failing fast are not errors of
-/// their own: the code that opened the breaker was counted when it came).
+/// their own: the code that opened the breaker was counted when it came; a caller gone is
+/// nobody's error at MiniMax).
 pub(crate) fn category_at(index: usize) -> Option<Category> {
     match index {
-        SUCCESS | FAILING_FAST | PACED_PAST_DEADLINE => None,
+        SUCCESS | FAILING_FAST | PACED_PAST_DEADLINE | CLIENT_GONE => None,
         MALFORMED | TRANSPORT => Some(Category::Transient),
         OTHER_CODE => Some(Category::Unknown),
         i => info_at(i).map(|info| info.category),
@@ -89,7 +94,7 @@ mod tests {
     #[test]
     fn every_known_code_has_its_own_slot() {
         assert!(
-            KNOWN.len() + VARIANTS.len() + 6 <= OUTCOMES,
+            KNOWN.len() + VARIANTS.len() + 7 <= OUTCOMES,
             "OUTCOMES must grow with the catalog"
         );
         for code in KNOWN.iter() {
@@ -106,6 +111,7 @@ mod tests {
             Seen::Transport,
             Seen::FailingFast,
             Seen::PacedPastDeadline,
+            Seen::ClientGone,
         ] {
             assert_eq!(at(index(seen, Endpoint::T2a)), Some(seen));
         }

@@ -15,7 +15,6 @@ use minimax_guard::{
     ApiKey, Attempt, Call, CallReport, Done, GuardError, KeyKind, RawResponse, RawStream,
     read_answer,
 };
-use minimax_monitor::Event;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -138,19 +137,12 @@ async fn guarded(shared: Arc<Shared>, call: Call, outgoing: Outgoing, streamed: 
     });
     match run.await {
         Ok(Done::Answer(completed)) => answer(completed.response, &completed.report),
-        Ok(Done::Started(stream, report)) => {
-            let observer = shared.observer.clone();
-            let attempts = report.attempts;
+        Ok(Done::Started(stream, report, watch)) => {
             let status = StatusCode::from_u16(stream.status()).unwrap_or(StatusCode::OK);
             let mut head = headers::downstream(stream.headers());
             headers::report(&mut head, report.attempts, report.waited + report.paced);
-            let bytes = stream.into_bytes(move |end| {
-                if let (Err(cause), Some(observer)) = (end, observer) {
-                    // The stream failed after it reached the client: the monitor hears of it;
-                    // the client got the bytes as they came.
-                    observer.observe(&Event::attempt(endpoint, cause.seen(), attempts, true));
-                }
-            });
+            // The monitor hears how the stream ended, or that the client went away first.
+            let bytes = stream.into_bytes(watch);
             let mut response = Response::new(Body::from_stream(bytes));
             *response.status_mut() = status;
             *response.headers_mut() = head;

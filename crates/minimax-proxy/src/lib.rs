@@ -35,7 +35,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use minimax_fleet::RedisOptions;
 use minimax_guard::pacer::AccountId;
-use minimax_guard::{ApiKey, Executor, Observer, RetryConfig};
+use minimax_guard::{ApiKey, Executor, RetryConfig};
 use minimax_monitor::{Monitor, sinks::Alerting};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -50,7 +50,6 @@ pub(crate) struct Shared {
     executor: Executor,
     /// Virtual keys: the token's fingerprint → the MiniMax key.
     keys: HashMap<AccountId, ApiKey>,
-    observer: Option<Arc<dyn Observer>>,
     ready: AtomicBool,
     next_local: AtomicU64,
 }
@@ -132,16 +131,13 @@ impl ProxyServer {
             executor = executor.with_shared(fleet.as_shared_state());
         }
         let mut alerting = None;
-        let mut observer = None;
         let mut monitor = None;
         if let Some(monitor_config) = &config.monitor {
             let watching = Monitor::new(monitor_config.clone())?;
             if let Some(fleet) = &fleet {
                 watching.share_incidents(fleet.as_shared_incidents());
             }
-            let as_observer: Arc<dyn Observer> = watching.as_observer();
-            executor = executor.with_observer(Arc::clone(&as_observer));
-            observer = Some(as_observer);
+            executor = executor.with_observer(watching.as_observer());
             alerting = Some(watching.spawn_alerting(Vec::new()));
             monitor = Some(watching);
         }
@@ -160,7 +156,6 @@ impl ProxyServer {
             http,
             executor,
             keys,
-            observer,
             ready: AtomicBool::new(true),
             next_local: AtomicU64::new(0),
         });

@@ -1,6 +1,7 @@
 //! The proxy in front of the mock, over real sockets: every dialect, streams, retries, keys,
 //! checks, pacing.
 
+use futures_util::StreamExt;
 use minimax_errors::classify::classify;
 use minimax_errors::{Endpoint, ErrorCode};
 use minimax_mock::{Action, DEMO_KEY, EndpointFaults, KeyConfig, MockConfig, MockServer, Scenario};
@@ -484,5 +485,113 @@ async fn clients_that_send_too_slowly_are_cut_off() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("not received in time"), "{answer}");
     assert_eq!(mock.stats().requests, 0);
+    proxy.stop().await;
+}
+
+/// An upstream whose stream sends one event and then nothing; it tells when the proxy closes
+/// the call.
+async fn upstream_that_streams_slowly() -> (String, tokio::sync::oneshot::Receiver<()>) {
+    struct Closed(Option<tokio::sync::oneshot::Sender<()>>);
+    impl Drop for Closed {
+        fn drop(&mut self) {
+            if let Some(closed) = self.0.take() {
+                let _ = closed.send(());
+            }
+        }
+    }
+    let (closed, upstream_closed) = tokio::sync::oneshot::channel();
+    let closed = Arc::new(std::sync::Mutex::new(Some(closed)));
+    let router = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move || {
+            let closed = Closed(closed.lock().unwrap().take());
+            async move {
+                let first = "data: {\"id\":\"c-1\",\"object\":\"chat.completion.chunk\",\"model\":\"MiniMax-M2\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"one\"}}]}\n\n";
+                let events = futures_util::stream::once(async move {
+                    Ok::<_, std::io::Error>(bytes::Bytes::from_static(first.as_bytes()))
+                })
+                .chain(futures_util::stream::pending())
+                .map(move |chunk| {
+                    let _open = &closed;
+                    chunk
+                });
+                axum::response::Response::builder()
+                    .header("content-type", "text/event-stream")
+                    .body(axum::body::Body::from_stream(events))
+                    .unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, upstream_closed)
+}
+
+#[tokio::test]
+async fn a_client_gone_mid_stream_is_counted_as_gone_never_as_a_success() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (upstream, upstream_closed) = upstream_that_streams_slowly().await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("errors.jsonl");
+    let config = ProxyConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        upstream: Upstream::Url(upstream),
+        monitor: Some(minimax_monitor::MonitorConfig {
+            error_log: Some(minimax_monitor::ErrorLogConfig {
+                path: log.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..ProxyConfig::default()
+    };
+    let proxy = ProxyServer::start(config).await.unwrap();
+    let body = json!({"model": "MiniMax-M2", "stream": true,
+        "messages": [{"role": "user", "content": "hi"}]})
+    .to_string();
+    let mut client = tokio::net::TcpStream::connect(proxy.addr()).await.unwrap();
+    client
+        .write_all(format!("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {DEMO_KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
+        .await
+        .unwrap();
+    let mut read = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&read).contains("data: ") {
+        let n = client.read(&mut buffer).await.unwrap();
+        assert!(n > 0, "the stream's first event arrives");
+        read.extend_from_slice(&buffer[..n]);
+    }
+    drop(client);
+    tokio::time::timeout(std::time::Duration::from_secs(5), upstream_closed)
+        .await
+        .expect("the proxy closes the upstream call when its client goes")
+        .unwrap();
+    let monitor = proxy.monitor().unwrap();
+    // The watch is told when the proxy drops the stream, just after the upstream call.
+    let mut summary = monitor.summary();
+    for _ in 0..100 {
+        if summary.error_breakdown.contains_key("client_gone") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        summary = monitor.summary();
+    }
+    assert_eq!(
+        summary.error_breakdown.get("client_gone"),
+        Some(&1),
+        "{summary:?}"
+    );
+    assert_eq!(summary.since_start.calls, 1, "{summary:?}");
+    assert_eq!(summary.since_start.ok_first_try, 0, "not a success");
+    monitor.flush();
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let line: Value = serde_json::from_str(lines.trim()).expect("one line");
+    assert_eq!(line["outcome"], "client_gone", "{lines}");
+    assert_eq!(line["context"]["phase"], "streaming", "{lines}");
+    assert!(
+        line["context"]["bytes_passed"].as_u64() > Some(0),
+        "{lines}"
+    );
     proxy.stop().await;
 }
