@@ -774,7 +774,7 @@ mod caller_gone {
     async fn a_call_dropped_in_flight_is_told_as_gone_not_as_a_success() {
         let told = Arc::new(Told::default());
         let executor = Executor::default().with_observer(Arc::clone(&told) as Arc<dyn Observer>);
-        let hanging = executor.execute(Endpoint::T2a, || std::future::pending());
+        let hanging = executor.execute(Endpoint::T2a, std::future::pending);
         assert!(
             tokio::time::timeout(Duration::from_secs(5), hanging)
                 .await

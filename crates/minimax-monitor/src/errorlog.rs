@@ -5,16 +5,18 @@
 //! Recording never blocks a call: the caller only hands a small record to a bounded queue; the
 //! writer thread formats, scrubs and writes it. When the queue is full (a disk that stalls) the
 //! record is dropped and counted. The file never grows past its bound: when rotation fails
-//! (a read-only directory) lines are dropped and counted instead. A failure is reported once
-//! when it starts and once when it ends, not once per line; lines reach the disk within a
-//! second, and at once on `flush` or when the log is dropped.
+//! (a read-only directory) lines are dropped and counted instead, and rotation is tried again
+//! once a second, not once per line. The file only ever holds whole lines: they are written in
+//! batches, and a batch a full disk cut short is cut back and counted as lost. A failure is
+//! reported once when it starts and once when it ends, not once per line; lines reach the disk
+//! within a second, and at once on `flush` or when the log is dropped.
 
 use super::{Event, Seen, timestamp};
 use minimax_errors::{Endpoint, scrub};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,8 +68,23 @@ enum Message {
 pub struct Dropped {
     /// Dropped because the queue was full (the writer could not keep up).
     pub queue_full: AtomicU64,
-    /// Dropped because the file could not be written or rotated.
+    /// Dropped because the file could not be written or rotated (a full disk, a read-only
+    /// directory).
     pub unwritable: AtomicU64,
+}
+
+/// What the error log has done since it was opened, as [`ErrorLog::flush_within`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Flushed {
+    /// Lines written to the file, whole.
+    pub written: u64,
+    /// Lines dropped because the queue was full.
+    pub queue_full: u64,
+    /// Lines dropped because the file could not be written or rotated.
+    pub unwritable: u64,
+    /// Whether every line queued before the call was written or dropped within the wait (not
+    /// so when the disk hangs).
+    pub complete: bool,
 }
 
 /// The error log's handle.
@@ -75,14 +92,20 @@ pub struct Dropped {
 pub struct ErrorLog {
     queue: SyncSender<Message>,
     dropped: Arc<Dropped>,
+    written: Arc<AtomicU64>,
 }
 
 /// Records queued before new ones are dropped.
 const QUEUE: usize = 65_536;
 /// Lines reach the disk at least this often.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
-/// How long dropping the log waits for the writer to flush.
-const DROP_WAIT: Duration = Duration::from_secs(2);
+/// Whole lines gathered before they are written in one go.
+const BATCH_BYTES: usize = 64 << 10;
+/// After the file could not be written, opened or rotated, the next attempt waits this long;
+/// lines in between are dropped and counted, not each tried.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+/// How long [`ErrorLog::flush`] and dropping the log wait for the writer.
+const FLUSH_WAIT: Duration = Duration::from_secs(10);
 
 impl ErrorLog {
     /// Opens (appends to) the log and starts its writer thread.
@@ -91,17 +114,26 @@ impl ErrorLog {
         let size = file.metadata()?.len();
         let (queue, lines) = sync_channel(QUEUE);
         let dropped = Arc::new(Dropped::default());
+        let written = Arc::new(AtomicU64::new(0));
         let writer = Writer {
-            out: Some(BufWriter::new(file)),
+            file: Some(file),
             size,
+            batch: Vec::new(),
+            batch_lines: 0,
             config,
             dropped: Arc::clone(&dropped),
+            written: Arc::clone(&written),
             failing: None,
+            retry_at: None,
         };
         std::thread::Builder::new()
             .name("minimax-error-log".to_string())
             .spawn(move || writer.run(lines))?;
-        Ok(ErrorLog { queue, dropped })
+        Ok(ErrorLog {
+            queue,
+            dropped,
+            written,
+        })
     }
 
     /// Lines lost so far.
@@ -140,34 +172,44 @@ impl ErrorLog {
         }
     }
 
-    /// Waits (at most `wait`) until every line queued so far is written out.
-    pub fn flush_within(&self, wait: Duration) {
+    /// Waits, at most `wait`, until every line queued so far is written to the file or
+    /// dropped (and counted); says what the log has done since it was opened.
+    pub fn flush_within(&self, wait: Duration) -> Flushed {
         let until = Instant::now() + wait;
         let (done, answer) = sync_channel(1);
         let mut message = Message::Flush(done);
         // The queue may be full: wait for room, as long as the time allows.
-        loop {
+        let complete = loop {
             match self.queue.try_send(message) {
-                Ok(()) => break,
+                Ok(()) => {
+                    break answer
+                        .recv_timeout(until.saturating_duration_since(Instant::now()))
+                        .is_ok();
+                }
                 Err(TrySendError::Full(back)) if Instant::now() < until => {
                     message = back;
                     std::thread::sleep(Duration::from_millis(1));
                 }
-                Err(_) => return,
+                Err(_) => break false,
             }
+        };
+        Flushed {
+            written: self.written.load(Ordering::Relaxed),
+            queue_full: self.dropped.queue_full.load(Ordering::Relaxed),
+            unwritable: self.dropped.unwritable.load(Ordering::Relaxed),
+            complete,
         }
-        let _ = answer.recv_timeout(until.saturating_duration_since(Instant::now()));
     }
 
-    /// Waits until every line queued so far is written out (up to two seconds).
-    pub fn flush(&self) {
-        self.flush_within(DROP_WAIT);
+    /// [`ErrorLog::flush_within`] ten seconds: time enough for any disk that answers.
+    pub fn flush(&self) -> Flushed {
+        self.flush_within(FLUSH_WAIT)
     }
 }
 
 impl Drop for ErrorLog {
     fn drop(&mut self) {
-        self.flush_within(DROP_WAIT);
+        self.flush();
     }
 }
 
@@ -175,15 +217,37 @@ fn open_append(path: &Path) -> io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }
 
-/// The writer thread's state.
+/// `write_all`, telling how many bytes went out before a failure (a full disk takes part).
+fn write_counted(file: &mut File, bytes: &[u8]) -> (usize, io::Result<()>) {
+    let mut sent = 0;
+    while sent < bytes.len() {
+        match file.write(&bytes[sent..]) {
+            Ok(0) => return (sent, Err(io::ErrorKind::WriteZero.into())),
+            Ok(n) => sent += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return (sent, Err(error)),
+        }
+    }
+    (sent, Ok(()))
+}
+
+/// The writer thread's state. Lines are gathered whole and written in one go; a write that
+/// fails is cut back to the last whole line, so the file never holds part of one.
 struct Writer {
     /// `None` while the file cannot be opened (after a failed rotation).
-    out: Option<BufWriter<File>>,
+    file: Option<File>,
+    /// The file's length after its last whole line.
     size: u64,
+    /// Whole lines not yet written, and how many.
+    batch: Vec<u8>,
+    batch_lines: u64,
     config: ErrorLogConfig,
     dropped: Arc<Dropped>,
+    written: Arc<AtomicU64>,
     /// Since when writing fails, and why (reported once).
     failing: Option<String>,
+    /// After a failure, no new attempt before this.
+    retry_at: Option<Instant>,
 }
 
 impl Writer {
@@ -194,7 +258,7 @@ impl Writer {
                 Ok(Message::Record(record)) => self.line(format(&record)),
                 Ok(Message::Line(line)) => self.line(line),
                 Ok(Message::Flush(done)) => {
-                    self.flush();
+                    self.write_batch();
                     flushed = Instant::now();
                     let _ = done.send(());
                 }
@@ -202,48 +266,80 @@ impl Writer {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             if flushed.elapsed() >= FLUSH_EVERY {
-                self.flush();
+                self.write_batch();
                 flushed = Instant::now();
             }
         }
-        self.flush();
+        self.write_batch();
     }
 
     fn line(&mut self, line: String) {
+        if self.retry_at.is_some_and(|at| Instant::now() < at) {
+            return self.lost(1, "cannot be written (tried again within a second)");
+        }
         let len = line.len() as u64 + 1;
-        if self.size > 0 && self.size + len > self.config.max_bytes {
-            match self.rotate() {
-                Ok(()) => self.size = 0,
-                Err(error) => return self.lost(&format!("cannot rotate: {error}")),
+        let queued = self.size + self.batch.len() as u64;
+        if self.file.is_none() || (queued > 0 && queued + len > self.config.max_bytes) {
+            self.write_batch();
+            if let Err(error) = self.rotate() {
+                self.retry_at = Some(Instant::now() + RETRY_EVERY);
+                return self.lost(1, &format!("cannot rotate: {error}"));
             }
+            self.size = 0;
         }
-        let Some(out) = &mut self.out else {
-            return self.lost("the file is not open");
+        self.batch.extend_from_slice(line.as_bytes());
+        self.batch.push(b'\n');
+        self.batch_lines += 1;
+        if self.batch.len() >= BATCH_BYTES {
+            self.write_batch();
+        }
+    }
+
+    /// Writes the gathered lines; on failure keeps the whole lines that reached the file, cuts
+    /// off the part of one after them, and counts the rest of the batch as lost.
+    fn write_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let lines = std::mem::take(&mut self.batch_lines);
+        let batch = std::mem::take(&mut self.batch);
+        let (sent, result) = match &mut self.file {
+            Some(file) => write_counted(file, &batch),
+            None => (0, Err(io::Error::other("the file is not open"))),
         };
-        match out
-            .write_all(line.as_bytes())
-            .and_then(|()| out.write_all(b"\n"))
+        let whole = match result {
+            Ok(()) => batch.len(),
+            Err(_) => batch[..sent]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1),
+        };
+        let kept = memchr::memchr_iter(b'\n', &batch[..whole]).count() as u64;
+        if let (Err(error), Some(file)) = (&result, &mut self.file)
+            && whole < sent
+            && let Err(cut) = file.set_len(self.size + whole as u64)
         {
-            Ok(()) => {
-                self.size += len;
-                self.recovered();
+            tracing::error!(path = %self.config.path.display(), "the MiniMax error log holds part of a line it could not cut back ({error}; {cut})");
+        }
+        self.size += whole as u64;
+        self.written.fetch_add(kept, Ordering::Relaxed);
+        match result {
+            Ok(()) => self.recovered(),
+            Err(error) => {
+                self.retry_at = Some(Instant::now() + RETRY_EVERY);
+                self.lost(lines - kept, &format!("cannot write: {error}"));
             }
-            Err(error) => self.lost(&format!("cannot write: {error}")),
         }
+        // The buffer is kept for the next batch.
+        self.batch = batch;
+        self.batch.clear();
     }
 
-    fn flush(&mut self) {
-        if let Some(out) = &mut self.out
-            && let Err(error) = out.flush()
-        {
-            self.lost(&format!("cannot write: {error}"));
-        }
-    }
-
-    /// A line could not be written: counted, and reported when the trouble starts.
-    fn lost(&mut self, why: &str) {
-        self.dropped.unwritable.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("minimax_error_log_dropped_total", "cause" => "unwritable").increment(1);
+    /// Lines could not be written: counted, and reported when the trouble starts.
+    fn lost(&mut self, lines: u64, why: &str) {
+        self.dropped.unwritable.fetch_add(lines, Ordering::Relaxed);
+        metrics::counter!("minimax_error_log_dropped_total", "cause" => "unwritable")
+            .increment(lines);
         if self.failing.is_none() {
             tracing::error!(path = %self.config.path.display(), "the MiniMax error log {why}; lines are dropped until it can be written again");
             self.failing = Some(why.to_string());
@@ -251,6 +347,7 @@ impl Writer {
     }
 
     fn recovered(&mut self) {
+        self.retry_at = None;
         if self.failing.take().is_some() {
             let lost = self.dropped.unwritable.load(Ordering::Relaxed);
             tracing::warn!(path = %self.config.path.display(), lost, "the MiniMax error log is written again");
@@ -260,9 +357,7 @@ impl Writer {
     /// `log` → `log.1` → … → `log.keep` (the oldest is dropped), then a fresh `log`. If that
     /// fails, the current file stays closed: nothing more is written to it.
     fn rotate(&mut self) -> io::Result<()> {
-        if let Some(mut out) = self.out.take() {
-            out.flush()?;
-        }
+        self.file = None;
         let config = &self.config;
         let numbered = |n: u32| PathBuf::from(format!("{}.{n}", config.path.display()));
         if !config.path.exists() {
@@ -277,7 +372,7 @@ impl Writer {
             }
             std::fs::rename(&config.path, numbered(1))?;
         }
-        self.out = Some(BufWriter::new(open_append(&config.path)?));
+        self.file = Some(open_append(&config.path)?);
         Ok(())
     }
 }

@@ -41,7 +41,7 @@ pub mod sinks;
 mod store;
 
 pub use error::{ConfigError, SendError, toml_error_text};
-pub use errorlog::{ErrorLog, ErrorLogConfig};
+pub use errorlog::{ErrorLog, ErrorLogConfig, Flushed};
 pub use minimax_guard::observer::{Event, Observer, Seen};
 pub use rules::{Alert, AlertRule, AlertStatus, AlertText, Watch};
 
@@ -352,11 +352,10 @@ impl Monitor {
         self.inner.error_log.as_ref()
     }
 
-    /// Waits until every error-log line recorded so far is written.
-    pub fn flush(&self) {
-        if let Some(log) = &self.inner.error_log {
-            log.flush();
-        }
+    /// Waits until every error-log line recorded so far is written or dropped (at most ten
+    /// seconds, for a disk that hangs); what the log has done, if there is one.
+    pub fn flush(&self) -> Option<Flushed> {
+        self.inner.error_log.as_ref().map(ErrorLog::flush)
     }
 
     /// The summary, now.
