@@ -42,7 +42,7 @@ pub(crate) fn record(event: &Event<'_>) {
 pub fn register() {
     metrics::describe_counter!(
         "minimax_requests_total",
-        "MiniMax call attempts by endpoint and outcome (success, a code, malformed, transport, failing_fast, paced_past_deadline)"
+        "MiniMax call attempts by endpoint and outcome (success, a code, malformed, transport, failing_fast, paced_past_deadline, client_gone)"
     );
     metrics::describe_counter!(
         "minimax_errors_total",

@@ -98,7 +98,7 @@ pub(crate) async fn forward(shared: Arc<Shared>, incoming: Incoming) -> Response
         body,
     };
     if endpoint == Endpoint::Other {
-        tracing::info!(path = %path, "a path MiniMax is not known to serve: passed through, retried only when it never reached MiniMax");
+        tracing::info!(path = %minimax_errors::scrub::scrub_bounded(&path, 256), "a path MiniMax is not known to serve: passed through, retried only when it never reached MiniMax");
         return pass_through(&shared, &outgoing).await;
     }
     let streamed = json

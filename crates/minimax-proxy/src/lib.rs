@@ -258,7 +258,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     };
     tracing::info!(
         method = %method,
-        path = %minimax_errors::scrub::scrub_text(&path),
+        path = %minimax_errors::scrub::scrub_bounded(&path, 256),
         status = response.status().as_u16(),
         attempts = %header("x-mmerr-attempts"),
         waited_ms = %header("x-mmerr-waited-ms"),
