@@ -379,6 +379,9 @@ impl State {
         if let Some(hold) = self.rate.hold_until() {
             at = at.max(hold);
         }
+        if let Some(settles) = self.rate.probe_settles_at() {
+            at = at.max(settles);
+        }
         if let Some(window) = &mut self.window {
             at = at.max(window.ready_at(cost, now));
         }
@@ -386,9 +389,10 @@ impl State {
     }
 
     /// Whether nothing may leave until a request in flight answers: the connections are all
-    /// in use, or a probe of a throttled account is out.
+    /// in use. (A probe of a throttled account out holds the rest until it answers or settles:
+    /// see `ready_at`.)
     fn waits_for_an_answer(&self) -> bool {
-        self.rate.probing() || self.max_in_flight.is_some_and(|max| self.in_flight >= max)
+        self.max_in_flight.is_some_and(|max| self.in_flight >= max)
     }
 }
 

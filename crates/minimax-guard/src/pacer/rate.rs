@@ -7,9 +7,13 @@
 //!   wait and nothing is throttled: the first throttle tells where the limit is.
 //! - **Cut once per episode**: a throttle cuts the rate only if its request was released after
 //!   the last cut. The answers to requests already on the wire say nothing about the new rate.
-//! - **Cut to what the account accepted**: [`BETA`] × the lower of the rate requests were sent
-//!   at and the rate they succeeded at over the last two seconds (a bucket that filled while the
-//!   rate was low lets a higher rate through for a while; what got through is the limit).
+//! - **Cut to what the account accepted**: [`BETA`] × the rate of the requests it let through,
+//!   judged by when they were *sent*, over the two seconds before the refused one was (a bucket
+//!   that filled while the rate was low lets a higher rate through for a while; what got
+//!   through is the limit). Answers are not waited for: MiniMax refuses at once, so a request
+//!   out for longer than refusals take was let through. Counting successes by when they come
+//!   back would lag the sending rate by a whole call, seconds at MiniMax's latencies, and cut
+//!   a rate that was doubling to a fraction of the limit.
 //! - **Grow back along a cubic** that flattens as it nears the rate of the last cut (as CUBIC
 //!   does), then probe above it linearly, a few percent per second; each episode that finds the
 //!   limit where the last one did halves that slope, so a stable limit is tested less and less
@@ -43,12 +47,13 @@ const DOUBLING: Duration = Duration::from_secs(1);
 pub const MAX_HOLD: Duration = Duration::from_secs(2);
 /// The slowest rate the group may be cut to, in requests per second.
 pub const MIN_RATE: f64 = 0.02;
-/// Releases kept to measure the rate requests are sent at.
+/// Releases the sending rate is measured over.
 const HISTORY: usize = 32;
-/// How far back successes count for the accepted rate.
+/// How far back before a refused request's release the accepted rate is measured.
 const ACCEPTED_OVER: Duration = Duration::from_secs(2);
-/// Successes kept to measure the accepted rate.
-const SUCCESSES: usize = 256;
+/// Releases kept, at most, and for at most this long.
+const SENT_KEPT: usize = 8192;
+const SENT_KEPT_FOR: Duration = Duration::from_secs(30);
 /// A streak of this many throttles in a row marks a windowed limit (or a spent account).
 const LONG_STREAK: u32 = 3;
 /// Successes a window must have let through before its rate is believed.
@@ -87,11 +92,17 @@ pub struct RateControl {
     /// The first and the last throttle of the current streak.
     streak_began: Option<Instant>,
     last_refused: Option<Instant>,
+    /// The latest release refused.
+    last_refused_release: Option<u64>,
     /// During a streak, the one release out probing the account.
     probe: Option<u64>,
     succeeded: bool,
-    history: [Option<Instant>; HISTORY],
-    successes: VecDeque<Instant>,
+    /// Recent releases, oldest first, with whether each was refused; `first_sent` numbers the
+    /// oldest.
+    sent: VecDeque<Sent>,
+    first_sent: u64,
+    /// How long refusals take to come back (the slowest recently, decaying).
+    refusal_latency: Duration,
     /// Since the last long streak ended: when, and successes since.
     cycle_start: Instant,
     cycle_successes: u32,
@@ -119,10 +130,12 @@ impl RateControl {
             hold_until: None,
             streak_began: None,
             last_refused: None,
+            last_refused_release: None,
             probe: None,
             succeeded: false,
-            history: [None; HISTORY],
-            successes: VecDeque::new(),
+            sent: VecDeque::new(),
+            first_sent: 0,
+            refusal_latency: Duration::ZERO,
             cycle_start: now,
             cycle_successes: 0,
             fleet_rate: None,
@@ -212,9 +225,47 @@ impl RateControl {
         self.hold_until
     }
 
-    /// Whether a probe of a throttled account is out: nothing else leaves until it answers.
-    pub fn probing(&self) -> bool {
-        self.probe.is_some()
+    /// Whether a probe of a throttled account is out and not yet known to be let through:
+    /// nothing else leaves until it answers or has been out longer than refusals take.
+    pub fn probing(&self, now: Instant) -> bool {
+        self.probe_settles_at().is_some_and(|at| at > now)
+    }
+
+    /// When the probe out counts as let through, if one is out.
+    pub fn probe_settles_at(&self) -> Option<Instant> {
+        let probe = self.sent(self.probe?)?;
+        (!probe.refused && !probe.ok).then(|| probe.at + self.refusal_bound())
+    }
+
+    /// How long a request must be out without a refusal to count as let through: twice the
+    /// slowest recent refusal (MiniMax refuses at once; a success takes as long as the call).
+    fn refusal_bound(&self) -> Duration {
+        self.refusal_latency * 2 + REFUSAL_MARGIN
+    }
+
+    /// Whether a release is known to have been let through at `now`.
+    fn let_through(&self, sent: &Sent, now: Instant) -> bool {
+        sent.ok || (!sent.refused && sent.at + self.refusal_bound() <= now)
+    }
+
+    /// The probe, once out longer than refusals take, ends the streak as a success would.
+    fn settle(&mut self, now: Instant) {
+        if let Some(probe) = self.probe
+            && self.sent(probe).is_some_and(|p| self.let_through(p, now))
+        {
+            self.probe = None;
+            self.streak_ended(now);
+        }
+    }
+
+    /// A streak of throttles (if any) ended at `now` with a request let through.
+    fn streak_ended(&mut self, now: Instant) {
+        if self.streak >= LONG_STREAK {
+            self.end_long_streak(now);
+        }
+        self.succeeded = true;
+        self.streak = 0;
+        self.streak_began = None;
     }
 
     /// Holds every request until `until` (a server's `retry-after`).
@@ -226,8 +277,22 @@ impl RateControl {
     /// one waited for its turn, or others wait behind it). Returns the release's number, to be
     /// given back with its outcome.
     pub fn release(&mut self, now: Instant, backlogged: bool) -> u64 {
+        self.settle(now);
         self.grow(now, backlogged);
-        self.history[(self.released % HISTORY as u64) as usize] = Some(now);
+        while self.sent.len() >= SENT_KEPT
+            || self
+                .sent
+                .front()
+                .is_some_and(|s| now.saturating_duration_since(s.at) > SENT_KEPT_FOR)
+        {
+            self.sent.pop_front();
+            self.first_sent += 1;
+        }
+        self.sent.push_back(Sent {
+            at: now,
+            refused: false,
+            ok: false,
+        });
         if self.streak > 0 {
             self.probe = Some(self.released);
         }
@@ -284,15 +349,40 @@ impl RateControl {
 
     /// The rate this process released requests at recently.
     fn measured_here(&self, now: Instant) -> Option<f64> {
-        let times: Vec<Instant> = self.history.iter().flatten().copied().collect();
-        let oldest = times.iter().min()?;
-        let span = now.saturating_duration_since(*oldest).as_secs_f64();
-        (times.len() >= 4 && span > 0.0).then(|| times.len() as f64 / span)
+        let recent = self.sent.len().min(HISTORY);
+        let oldest = self.sent.get(self.sent.len().checked_sub(recent)?)?;
+        let span = now.saturating_duration_since(oldest.at).as_secs_f64();
+        (recent >= 4 && span > 0.0).then(|| recent as f64 / span)
     }
 
-    /// The rate requests succeeded at over the last [`ACCEPTED_OVER`], if enough did to tell.
-    fn accepted(&mut self, now: Instant) -> Option<f64> {
-        let here = self.accepted_here(now)?;
+    /// Release `release`, while it is remembered.
+    fn sent(&self, release: u64) -> Option<&Sent> {
+        let index = usize::try_from(release.checked_sub(self.first_sent)?).ok()?;
+        self.sent.get(index)
+    }
+
+    fn sent_mut(&mut self, release: u64) -> Option<&mut Sent> {
+        let index = usize::try_from(release.checked_sub(self.first_sent)?).ok()?;
+        self.sent.get_mut(index)
+    }
+
+    /// The rate the account let requests through at, by when they were sent, over the
+    /// [`ACCEPTED_OVER`] before `before` (a refused request's release). A request counts as let
+    /// through once it has been out longer than refusals take (twice the slowest recent one).
+    fn accepted(&self, before: Instant, now: Instant) -> Option<f64> {
+        let settled = now.checked_sub(self.refusal_latency * 2 + REFUSAL_MARGIN)?;
+        let end = before.min(settled);
+        let start = end.checked_sub(ACCEPTED_OVER)?;
+        let oldest = self.sent.front()?.at;
+        let span = end
+            .saturating_duration_since(start.max(oldest))
+            .as_secs_f64();
+        let through = self
+            .sent
+            .iter()
+            .filter(|s| s.at >= start && s.at < end && !s.refused)
+            .count();
+        let here = (through >= 4 && span > 0.0).then(|| through as f64 / span)?;
         match self.fleet_rate {
             // A process of a fleet sees its share of what the account accepted: the fleet's
             // turns interleave, so the share accepted is the share sent.
@@ -301,39 +391,14 @@ impl RateControl {
         }
     }
 
-    /// The rate this process's requests succeeded at.
-    fn accepted_here(&mut self, now: Instant) -> Option<f64> {
-        while self
-            .successes
-            .front()
-            .is_some_and(|at| now.saturating_duration_since(*at) > ACCEPTED_OVER)
-        {
-            self.successes.pop_front();
-        }
-        let count = self.successes.len();
-        let span = match self.successes.front() {
-            Some(_) if count == SUCCESSES => now
-                .saturating_duration_since(self.successes[0])
-                .as_secs_f64(),
-            _ => ACCEPTED_OVER.as_secs_f64(),
-        };
-        (count >= 4 && span > 0.0).then(|| count as f64 / span)
-    }
-
     /// Release `release` succeeded at `now`.
     pub fn succeeded(&mut self, release: u64, now: Instant) {
         self.answered(release);
-        if self.streak >= LONG_STREAK {
-            self.end_long_streak(now);
+        if let Some(sent) = self.sent_mut(release) {
+            sent.ok = true;
         }
-        self.succeeded = true;
-        self.streak = 0;
-        self.streak_began = None;
+        self.streak_ended(now);
         self.cycle_successes += 1;
-        if self.successes.len() == SUCCESSES {
-            self.successes.pop_front();
-        }
-        self.successes.push_back(now);
     }
 
     /// A long streak of throttles ended in a success at `now`: the limit is a window, which let
@@ -410,7 +475,37 @@ impl RateControl {
         server_wait: Option<Duration>,
     ) -> bool {
         self.answered(release);
+        let sent_at = self.sent(release).map(|s| s.at);
+        if let Some(at) = sent_at {
+            let took = now.saturating_duration_since(at);
+            self.refusal_latency = took.max(self.refusal_latency.mul_f64(REFUSAL_DECAY));
+        }
+        if let Some(sent) = self.sent_mut(release) {
+            sent.refused = true;
+        }
+        // Judged by when requests were sent, not by when answers came: a request sent since the
+        // last refused one and let through ends the streak (its success may take seconds to
+        // come back), and any request let through shows the account is not spent.
+        let since = self.last_refused_release.map_or(self.first_sent, |r| r + 1);
+        let through_since = (since..release)
+            .filter_map(|r| self.sent(r))
+            .any(|s| self.let_through(s, now));
+        if through_since && self.streak > 0 {
+            self.streak_ended(now);
+        }
+        if !self.succeeded
+            && self
+                .sent
+                .iter()
+                .any(|s| !s.refused && self.let_through(s, now))
+        {
+            self.succeeded = true;
+        }
         self.last_refused = Some(now);
+        self.last_refused_release = Some(
+            self.last_refused_release
+                .map_or(release, |r| r.max(release)),
+        );
         if release >= self.streak_from {
             self.streak += 1;
             self.streak_began.get_or_insert(now);
@@ -426,7 +521,9 @@ impl RateControl {
             return false;
         }
         let sent = self.measured(now).map_or(self.rate, |m| m.min(self.rate));
-        let limit = self.accepted(now).map_or(sent, |a| a.min(sent));
+        let limit = sent_at
+            .and_then(|at| self.accepted(at, now))
+            .map_or(sent, |a| a.min(sent));
         self.slope = self.next_slope(limit);
         self.phase = Phase::Cubic {
             w_max: limit,
@@ -437,6 +534,19 @@ impl RateControl {
         true
     }
 }
+
+/// One release: when it left, and how it was answered so far.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    at: Instant,
+    refused: bool,
+    ok: bool,
+}
+
+/// Added to twice the slowest refusal before a request out that long counts as let through.
+const REFUSAL_MARGIN: Duration = Duration::from_millis(10);
+/// The slowest refusal remembered shrinks by this share with each refusal.
+const REFUSAL_DECAY: f64 = 0.9;
 
 /// Seconds from a cut to the cubic's plateau.
 fn plateau() -> f64 {
@@ -514,7 +624,7 @@ mod tests {
         }
         assert_eq!(rate.rate(), 8.0);
         rate.release(now, true);
-        assert!(rate.probing(), "one probe out at a time");
+        assert!(rate.probing(now), "one probe out at a time");
         for pair in holds.windows(2) {
             assert_eq!(pair[1], (pair[0] * 2).min(MAX_HOLD), "{holds:?}");
         }
