@@ -171,10 +171,6 @@ impl App {
             Err(code) => return Err(ctx.finish(Err(Failure::code(code))).await),
         };
 
-        // The timer's resolution is a millisecond: even a zero sleep would wait for the next tick.
-        if !decision.latency.is_zero() && !self.wait(decision.latency).await {
-            return Err(ctx.dropped());
-        }
         // `retry-after-ms`, when the scenario asks for it, goes with answers worth a retry
         // only, as a server would send it.
         let hinted = |mut response: Response, retryable: bool| {
@@ -185,9 +181,9 @@ impl App {
             }
             response
         };
+        // Refusals come at once, as MiniMax checks its limits when a request arrives: the
+        // injected codes first (they spend nothing), then the account's limits.
         match decision.action {
-            Action::Stall if !self.wait(decision.stall).await => return Err(ctx.dropped()),
-            Action::Stall => {}
             Action::Code(code) => {
                 let response = ctx.finish(Err(Failure::code(code))).await;
                 return Err(hinted(response, code.info_on(endpoint).is_retryable()));
@@ -196,13 +192,7 @@ impl App {
                 let overloaded = Failure::code(ErrorCode::SERVER_OVERLOADED);
                 return Err(hinted(ctx.finish(Err(overloaded)).await, true));
             }
-            Action::Html502 => {
-                let label = Seen::GatewayPage.label();
-                self.stats.outcome(endpoint.as_str(), &label);
-                ctx.log(&label);
-                return Err(hinted(reply::html_502(&ctx.trace_id), true));
-            }
-            Action::Ok | Action::Reset | Action::Truncate => {}
+            _ => {}
         }
         let refused = self.with_account(&ctx.key, |a| {
             let now = Instant::now();
@@ -213,6 +203,20 @@ impl App {
         });
         if let Some(Err(failure)) = refused {
             return Err(ctx.finish(Err(failure)).await);
+        }
+        // The timer's resolution is a millisecond: even a zero sleep would wait for the next tick.
+        if !decision.latency.is_zero() && !self.wait(decision.latency).await {
+            return Err(ctx.dropped());
+        }
+        match decision.action {
+            Action::Stall if !self.wait(decision.stall).await => return Err(ctx.dropped()),
+            Action::Html502 => {
+                let label = Seen::GatewayPage.label();
+                self.stats.outcome(endpoint.as_str(), &label);
+                ctx.log(&label);
+                return Err(hinted(reply::html_502(&ctx.trace_id), true));
+            }
+            _ => {}
         }
         Ok(ctx)
     }

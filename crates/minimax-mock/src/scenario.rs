@@ -101,7 +101,9 @@ pub struct Weighted {
     pub probability: f64,
 }
 
-/// Added latency.
+/// Added latency: uniform between `min_ms` and `max_ms`, or, with `median_ms` and `p99_ms`,
+/// log-normal with that median and 99th percentile (the long tail real calls have), never
+/// under `min_ms`.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Latency {
@@ -109,6 +111,66 @@ pub struct Latency {
     pub min_ms: u64,
     /// Uniformly up to this long (no randomness when not above `min_ms`).
     pub max_ms: u64,
+    /// The median of a log-normal latency, in milliseconds (with `p99_ms`).
+    pub median_ms: Option<u64>,
+    /// Its 99th percentile, in milliseconds.
+    pub p99_ms: Option<u64>,
+}
+
+/// The standard normal's 99th percentile.
+const Z99: f64 = 2.326_347_874;
+
+impl Latency {
+    /// Always `duration`.
+    pub fn fixed(duration: Duration) -> Latency {
+        let ms = duration.as_millis().min(u128::from(u64::MAX)) as u64;
+        Latency {
+            min_ms: ms,
+            max_ms: ms,
+            ..Latency::default()
+        }
+    }
+
+    /// Log-normal with this median and 99th percentile.
+    pub fn log_normal(median: Duration, p99: Duration) -> Latency {
+        Latency {
+            median_ms: Some(median.as_millis() as u64),
+            p99_ms: Some(p99.as_millis() as u64),
+            ..Latency::default()
+        }
+    }
+
+    /// The log-normal's μ and σ (of the logarithm of seconds), when it is one.
+    fn log_normal_parameters(&self) -> Option<(f64, f64)> {
+        let median = self.median_ms? as f64 / 1000.0;
+        let p99 = (self.p99_ms? as f64 / 1000.0).max(median);
+        (median > 0.0).then(|| (median.ln(), (p99 / median).ln() / Z99))
+    }
+
+    /// One latency drawn from `rng`.
+    pub fn sample(&self, rng: &mut fastrand::Rng) -> Duration {
+        let floor = Duration::from_millis(self.min_ms);
+        if let Some((mu, sigma)) = self.log_normal_parameters() {
+            // Box–Muller: one standard normal from two uniforms (fastrand has no normal).
+            let (u, v) = (1.0 - rng.f64(), rng.f64());
+            let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+            let seconds = (mu + sigma * z).exp().min(3600.0);
+            return Duration::from_secs_f64(seconds).max(floor);
+        }
+        if self.max_ms > self.min_ms {
+            Duration::from_millis(rng.u64(self.min_ms..=self.max_ms))
+        } else {
+            floor
+        }
+    }
+
+    /// The mean latency (of the log-normal, before `min_ms`).
+    pub fn mean(&self) -> Duration {
+        match self.log_normal_parameters() {
+            Some((mu, sigma)) => Duration::from_secs_f64((mu + sigma * sigma / 2.0).exp()),
+            None => Duration::from_millis((self.min_ms + self.max_ms.max(self.min_ms)) / 2),
+        }
+    }
 }
 
 /// The faults of one endpoint (or of all, with `endpoint = "*"`).
@@ -175,7 +237,11 @@ impl EndpointFaults {
 
     /// Sets the latency range.
     pub fn latency(mut self, min_ms: u64, max_ms: u64) -> EndpointFaults {
-        self.latency = Latency { min_ms, max_ms };
+        self.latency = Latency {
+            min_ms,
+            max_ms,
+            ..Latency::default()
+        };
         self
     }
 
@@ -341,18 +407,41 @@ impl Injector {
                 })
                 .map_or(Action::Ok, |w| w.action)
         });
-        let Latency { min_ms, max_ms } = faults.latency;
-        let latency_ms = if max_ms > min_ms {
-            rng.u64(min_ms..=max_ms)
-        } else {
-            min_ms
-        };
+        let latency = faults.latency.sample(rng);
         Decision {
             action,
-            latency: Duration::from_millis(latency_ms),
+            latency,
             stall: Duration::from_millis(faults.stall_ms),
             voice_error_after_chunks: faults.voice_error_after_chunks,
             retry_after_ms: faults.retry_after_ms,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_normal_latency_has_its_median_and_its_tail() {
+        let latency = Latency::log_normal(Duration::from_secs(3), Duration::from_secs(30));
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut draws: Vec<f64> = (0..20_000)
+            .map(|_| latency.sample(&mut rng).as_secs_f64())
+            .collect();
+        draws.sort_by(f64::total_cmp);
+        let median = draws[draws.len() / 2];
+        let p99 = draws[draws.len() * 99 / 100];
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        assert!((median - 3.0).abs() < 0.15, "median {median}");
+        assert!((p99 - 30.0).abs() < 4.0, "p99 {p99}");
+        let expected = latency.mean().as_secs_f64();
+        assert!(
+            (mean - expected).abs() / expected < 0.1,
+            "{mean} vs {expected}"
+        );
+        let fixed = Latency::fixed(Duration::from_millis(250));
+        assert_eq!(fixed.sample(&mut rng), Duration::from_millis(250));
+        assert_eq!(fixed.mean(), Duration::from_millis(250));
     }
 }

@@ -19,6 +19,7 @@
 
 use crate::config::KeyConfig;
 use crate::limits::Account;
+use crate::scenario::Latency;
 use bytes::Bytes;
 use minimax_errors::{Dialect, ErrorCode};
 use std::sync::Mutex;
@@ -43,13 +44,18 @@ pub struct Answer {
     pub body: Bytes,
 }
 
-/// One account, answering on tokio's clock. A call is admitted or refused as it arrives; the
-/// answer comes after `latency` (a refusal after 20 ms: MiniMax answers throttles at once).
+/// One account, answering on tokio's clock. A call is admitted or refused as it arrives (its
+/// connection slot, then the rate); the answer comes after its latency, drawn per call, with
+/// the slot held until then (a refusal comes after 20 ms: MiniMax answers throttles at once).
 #[derive(Debug)]
 pub struct Simulated {
     account: Mutex<Account>,
-    latency: Duration,
+    latency: Latency,
+    latency_rng: Mutex<fastrand::Rng>,
     refusal_latency: Duration,
+    /// The share of calls answered 2064 (the cluster overloaded, not a limit of the account),
+    /// and the generator that picks them.
+    overload: Option<(f64, Mutex<fastrand::Rng>)>,
     outage: Option<(Instant, Instant)>,
     /// The share of calls refused with 1002 whatever the limits say, and the generator that
     /// picks them.
@@ -65,14 +71,31 @@ impl Simulated {
     pub fn new(limits: KeyConfig, latency: Duration) -> Simulated {
         Simulated {
             account: Mutex::new(Account::new_at(limits, Instant::now().into_std())),
-            latency,
+            latency: Latency::fixed(latency),
+            latency_rng: Mutex::new(fastrand::Rng::with_seed(11)),
             refusal_latency: Duration::from_millis(20),
+            overload: None,
             outage: None,
             stray: None,
             calls: AtomicU64::new(0),
             refused: std::sync::atomic::AtomicBool::new(false),
             after_refusal: AtomicU64::new(0),
         }
+    }
+
+    /// Answers after latencies drawn from `latency` (seeded with `seed`) instead.
+    pub fn with_latency(mut self, latency: Latency, seed: u64) -> Simulated {
+        self.latency = latency;
+        self.latency_rng = Mutex::new(fastrand::Rng::with_seed(seed));
+        self
+    }
+
+    /// A `share` of calls is answered 2064 (the cluster is overloaded) after its latency,
+    /// picked by a generator seeded with `seed`: a transient fault that says nothing about the
+    /// caller's rate. Such calls spend the account's rate as any admitted call does.
+    pub fn with_overload(mut self, share: f64, seed: u64) -> Simulated {
+        self.overload = Some((share, Mutex::new(fastrand::Rng::with_seed(seed))));
+        self
     }
 
     /// Every answer is 1002 from `from` to `to` after now.
@@ -117,6 +140,7 @@ impl Simulated {
             .stray
             .as_ref()
             .is_some_and(|(share, rng)| lock(rng).f64() < *share);
+        let mut slot = None;
         let verdict = if stray
             || self
                 .outage
@@ -127,7 +151,9 @@ impl Simulated {
             let mut account = lock(&self.account);
             let std_now = now.into_std();
             account
-                .admit(std_now)
+                .connect()
+                .map(|taken| slot = Some(taken))
+                .and_then(|()| account.admit(std_now))
                 .and_then(|()| {
                     if ask.characters > 0 {
                         account.spend_characters(ask.characters, std_now)
@@ -142,13 +168,26 @@ impl Simulated {
                     (code, message)
                 })
         };
-        let wait = if verdict.is_ok() {
-            self.latency
-        } else {
+        let verdict = match verdict {
+            Ok(())
+                if self
+                    .overload
+                    .as_ref()
+                    .is_some_and(|(share, rng)| lock(rng).f64() < *share) =>
+            {
+                Err((ErrorCode::SERVER_OVERLOADED, None))
+            }
+            other => other,
+        };
+        let refused = matches!(verdict, Err((code, _)) if code != ErrorCode::SERVER_OVERLOADED);
+        let wait = if refused {
             self.refusal_latency
+        } else {
+            self.latency.sample(&mut lock(&self.latency_rng))
         };
         tokio::time::sleep(wait).await;
-        if verdict.is_err() {
+        drop(slot);
+        if refused {
             self.refused.store(true, Ordering::Relaxed);
         }
         answer(ask.dialect, verdict.err())

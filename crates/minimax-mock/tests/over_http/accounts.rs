@@ -271,3 +271,31 @@ async fn a_plan_key_runs_out_of_its_window_and_says_when_it_resets() {
         100
     );
 }
+
+#[tokio::test]
+async fn a_refusal_comes_at_once_however_long_answers_take() {
+    let config = MockConfig {
+        keys: vec![KeyConfig {
+            rpm: Some(1),
+            burst: Some(1),
+            ..KeyConfig::default()
+        }],
+        ..config()
+    };
+    let scenario =
+        Scenario::new(5).with(EndpointFaults::on(Some(Endpoint::Chat)).latency(2_000, 2_000));
+    let server = start(config, scenario).await;
+    let started = std::time::Instant::now();
+    assert_eq!(chat_code(&server, DEMO_KEY).await, Some(0));
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "an answer takes its latency"
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(chat_code(&server, DEMO_KEY).await, Some(1002));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the refusal did not wait for the latency: {:?}",
+        started.elapsed()
+    );
+}
