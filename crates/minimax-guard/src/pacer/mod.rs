@@ -347,8 +347,10 @@ struct State {
     max_in_flight: Option<u32>,
     /// Whether `max_in_flight` was given (then it is not learned).
     fixed_in_flight: bool,
-    /// Successes since the connection cap last changed.
+    /// Successes since the connection cap last changed, and how many it takes to give one
+    /// connection back (doubled each time a 1041 finds the cap where the last one did).
     since_cap: u32,
+    cap_regrowth: u32,
     /// How long a successful call usually takes (a moving average).
     typical: Option<Duration>,
     used: Instant,
@@ -399,8 +401,10 @@ impl State {
 /// tokio's timer resolution: a sleep ends on a millisecond tick.
 const TIMER_TICK: Duration = Duration::from_millis(1);
 
-/// Connections learned after a 1041 are given back one per this many successes.
+/// Connections learned after a 1041 are given back one per this many successes, at first...
 const CAP_REGROWTH: u32 = 20;
+/// ... and at most.
+const MAX_CAP_REGROWTH: u32 = 640;
 
 impl Group {
     fn new(account: AccountId, name: LimitGroup, limits: GroupLimits, now: Instant) -> Group {
@@ -423,6 +427,7 @@ impl Group {
                 max_in_flight: limits.max_in_flight,
                 fixed_in_flight: limits.max_in_flight.is_some(),
                 since_cap: 0,
+                cap_regrowth: CAP_REGROWTH,
                 typical: None,
                 used: now,
                 fleet: None,
@@ -728,7 +733,7 @@ impl Permit {
             && let Some(max) = state.max_in_flight
         {
             state.since_cap += 1;
-            if state.since_cap >= CAP_REGROWTH {
+            if state.since_cap >= state.cap_regrowth {
                 state.since_cap = 0;
                 state.max_in_flight = Some(max + 1);
             }
@@ -753,7 +758,16 @@ impl Permit {
             Throttle::Connections => {
                 state.rate.held(self.release, now, retry_after);
                 if !state.fixed_in_flight {
-                    state.max_in_flight = Some(state.in_flight.saturating_sub(1).max(1));
+                    let cap = state.in_flight.saturating_sub(1).max(1);
+                    // A cap found where the last 1041 found it is tested less and less often.
+                    let same = state
+                        .max_in_flight
+                        .is_some_and(|old| old.abs_diff(cap) <= 1);
+                    state.cap_regrowth = match same {
+                        true => (state.cap_regrowth * 2).min(MAX_CAP_REGROWTH),
+                        false => CAP_REGROWTH,
+                    };
+                    state.max_in_flight = Some(cap);
                     state.since_cap = 0;
                 }
                 false

@@ -13,7 +13,9 @@ use crate::cli::GoodputArgs;
 use anyhow::Context;
 use comfy_table::{Table, presets};
 use minimax_errors::{Endpoint, Lang};
-use minimax_mock::{DEMO_KEY, KeyConfig, MockConfig, MockServer, RpmMode, Scenario};
+use minimax_mock::{
+    DEMO_KEY, EndpointFaults, KeyConfig, Latency, MockConfig, MockServer, RpmMode, Scenario,
+};
 use policy::Client;
 pub use policy::Policy;
 use serde::Serialize;
@@ -47,11 +49,19 @@ pub enum Workload {
     /// Chat against a 30 req/s bucket holding at most 10 requests, and 5 % of the calls
     /// refused with 1002 all the same: refusals that say nothing about the rate (virtual time).
     StrayRefusals,
+    /// The same with 20 % of the calls refused all the same (virtual time).
+    StrayRefusals20,
+    /// Chat against a 30 req/s bucket of 10, and 10 % of the calls answered 2064 (the cluster
+    /// overloaded: a transient fault, not a rate signal) (virtual time).
+    Overload,
+    /// Chat calls of 10 s each (long streams) against an account allowing 20 in flight and
+    /// no rate limit: 1041 beyond that (virtual time).
+    ConcurrencyCap,
 }
 
 impl Workload {
     /// Every workload, in the table's order.
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 10] = [
         Workload::Burst10,
         Workload::MinuteBucket,
         Workload::FixedWindow,
@@ -59,7 +69,23 @@ impl Workload {
         Workload::StepChange,
         Workload::Outage,
         Workload::StrayRefusals,
+        Workload::StrayRefusals20,
+        Workload::Overload,
+        Workload::ConcurrencyCap,
     ];
+
+    /// Whether it runs in virtual time only: the mock server has neither outages, stray
+    /// refusals nor an overload share.
+    fn virtual_only(self) -> bool {
+        matches!(
+            self,
+            Workload::Outage
+                | Workload::StrayRefusals
+                | Workload::StrayRefusals20
+                | Workload::Overload
+                | Workload::ConcurrencyCap
+        )
+    }
 
     fn name(self) -> &'static str {
         match self {
@@ -70,6 +96,9 @@ impl Workload {
             Workload::StepChange => "chat, limit halves",
             Workload::Outage => "chat, 60 s outage",
             Workload::StrayRefusals => "chat, 5 % stray 1002",
+            Workload::StrayRefusals20 => "chat, 20 % stray 1002",
+            Workload::Overload => "chat, 10 % 2064",
+            Workload::ConcurrencyCap => "chat, 20 in flight",
         }
     }
 
@@ -98,8 +127,17 @@ impl Workload {
             ..KeyConfig::unlimited()
         };
         match self {
-            Workload::Burst10 | Workload::StrayRefusals => KeyConfig {
+            Workload::Burst10
+            | Workload::StrayRefusals
+            | Workload::StrayRefusals20
+            | Workload::Overload => KeyConfig {
                 burst: Some(10),
+                start_spent: false,
+                ..spent_bucket
+            },
+            Workload::ConcurrencyCap => KeyConfig {
+                rpm: None,
+                max_concurrent: Some(CAP_IN_FLIGHT),
                 start_spent: false,
                 ..spent_bucket
             },
@@ -119,11 +157,37 @@ impl Workload {
         }
     }
 
-    /// The shortest time any client could take for `n` requests.
+    /// How long a successful call takes: the workload's own, or the run's.
+    fn latency(self, run: Latency) -> Latency {
+        match self {
+            Workload::ConcurrencyCap => Latency::fixed(CAP_CALL),
+            _ => run,
+        }
+    }
+
+    /// The least time the account and `concurrency` callers allow for `n` requests whose
+    /// calls take `latency` on average: the account's time for them plus the last call's
+    /// length, or each caller's calls one after another, whichever is longer.
+    fn floor(self, n: u32, concurrency: u32, latency: Latency) -> f64 {
+        let mean = self.latency(latency).mean().as_secs_f64();
+        match self {
+            Workload::ConcurrencyCap => {
+                f64::from(n) * mean / f64::from(concurrency.clamp(1, CAP_IN_FLIGHT))
+            }
+            _ => (self.ideal(n) + mean).max(f64::from(n) * mean / f64::from(concurrency.max(1))),
+        }
+    }
+
+    /// The shortest time any client could take for `n` requests, calls answered at once.
     fn ideal(self, n: u32) -> f64 {
         let n = f64::from(n);
         match self {
-            Workload::Burst10 | Workload::StrayRefusals => (n - 10.0).max(0.0) / RATE,
+            Workload::Burst10
+            | Workload::StrayRefusals
+            | Workload::StrayRefusals20
+            | Workload::Overload => (n - 10.0).max(0.0) / RATE,
+            // Calls of their own length, 20 at a time.
+            Workload::ConcurrencyCap => n * CAP_CALL.as_secs_f64() / f64::from(CAP_IN_FLIGHT),
             Workload::MinuteBucket => n / RATE,
             // 300 at once in each 10-second window, the first at the start.
             Workload::FixedWindow => ((n / 300.0).ceil() - 1.0).max(0.0) * 10.0,
@@ -139,10 +203,66 @@ impl Workload {
     }
 }
 
+/// A call latency for the benchmark: `100ms`, `3s` (fixed), `1s-5s` (uniform), or
+/// `lognormal:3s:30s` (median and p99).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencyArg(Latency, String);
+
+impl std::fmt::Display for LatencyArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+impl std::str::FromStr for LatencyArg {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<LatencyArg, String> {
+        let time = |t: &str| -> Result<Duration, String> {
+            let t = t.trim();
+            let (number, unit) = match t.strip_suffix("ms") {
+                Some(n) => (n, 0.001),
+                None => (t.strip_suffix('s').unwrap_or(t), 1.0),
+            };
+            number
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n >= 0.0 && *n * unit <= 3600.0)
+                .map(|n| Duration::from_secs_f64(n * unit))
+                .ok_or_else(|| format!("{t:?} is not a time such as 100ms or 3s"))
+        };
+        let latency = if let Some(rest) = text.strip_prefix("lognormal:") {
+            let (median, p99) = rest
+                .split_once(':')
+                .ok_or("lognormal takes a median and a p99: lognormal:3s:30s")?;
+            let (median, p99) = (time(median)?, time(p99)?);
+            if p99 < median {
+                return Err("the p99 of a log-normal latency is not below its median".to_string());
+            }
+            Latency::log_normal(median, p99)
+        } else if let Some((low, high)) = text.split_once('-') {
+            let (low, high) = (time(low)?, time(high)?);
+            Latency {
+                max_ms: high.as_millis() as u64,
+                ..Latency::fixed(low)
+            }
+        } else {
+            Latency::fixed(time(text)?)
+        };
+        Ok(LatencyArg(latency, text.trim().to_string()))
+    }
+}
+
 /// When every answer is 1002 in the outage workload.
 const OUTAGE: (Duration, Duration) = (Duration::from_secs(10), Duration::from_secs(70));
-/// The share of calls refused whatever the pace in the stray-refusals workload.
+/// The share of calls refused whatever the pace in the stray-refusals workloads.
 const STRAY_SHARE: f64 = 0.05;
+const STRAY_SHARE_20: f64 = 0.20;
+/// The share of calls answered 2064 in the overload workload.
+const OVERLOAD_SHARE: f64 = 0.10;
+/// The concurrency-cap workload: calls in flight allowed, and how long each takes.
+const CAP_IN_FLIGHT: u32 = 20;
+const CAP_CALL: Duration = Duration::from_secs(10);
 /// When the second process starts in the step workload.
 const STEP_AT: Duration = Duration::from_secs(10);
 
@@ -169,8 +289,13 @@ pub struct RunResult {
     calls: u64,
     wasted_pct: f64,
     seconds: f64,
+    /// The run's call latency, as given.
+    latency: String,
     ideal_seconds: f64,
     time_vs_ideal: f64,
+    /// The least time the account and the callers allow (see [`Workload::floor`]).
+    floor_seconds: f64,
+    time_vs_floor: f64,
     p99_latency_s: f64,
     /// Step and outage: seconds until the client was back at ≥ 90 % of the limit.
     recovery_s: Option<f64>,
@@ -196,40 +321,41 @@ pub fn run(args: &GoodputArgs, _lang: Lang, out: &mut impl Write) -> anyhow::Res
     };
     let virtual_c = [512u32, 2048];
     let mut results = Vec::new();
-    for &workload in &workloads {
-        // Outages and stray refusals run in virtual time only: the mock server has neither.
-        let virtual_only = matches!(workload, Workload::Outage | Workload::StrayRefusals);
-        if !args.virtual_only && !virtual_only {
-            for &c in &real_c {
-                let runtime = crate::runtime::multi_thread()?;
-                let batch = runtime.block_on(real_runs(workload, c, requests, &policies))?;
-                for r in &batch {
-                    eprintln!("{}", progress(r));
+    for latency in &args.latency {
+        for &workload in &workloads {
+            if !args.virtual_only && !workload.virtual_only() {
+                for &c in &real_c {
+                    let runtime = crate::runtime::multi_thread()?;
+                    let batch =
+                        runtime.block_on(real_runs(workload, c, requests, &policies, latency))?;
+                    for r in &batch {
+                        eprintln!("{}", progress(r));
+                    }
+                    results.extend(batch);
                 }
-                results.extend(batch);
             }
-        }
-        let cs: Vec<u32> = match workload {
-            Workload::Outage => vec![64],
-            Workload::StrayRefusals => real_c.iter().copied().chain(virtual_c).collect(),
-            // 512 T2A callers queue for longer than the default 120 s deadline: they would
-            // fail locally, by design, whatever the pacing.
-            Workload::T2aTpm if args.virtual_only => real_c.clone(),
-            Workload::T2aTpm => Vec::new(),
-            _ if args.virtual_only => real_c.iter().copied().chain(virtual_c).collect(),
-            _ => virtual_c.to_vec(),
-        };
-        for c in cs {
-            for &policy in &policies {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_time()
-                    .start_paused(true)
-                    .build()
-                    .context("cannot start the runtime")?;
-                let result =
-                    runtime.block_on(virtual_run(workload, c, requests, policy, args.latency_ms));
-                eprintln!("{}", progress(&result));
-                results.push(result);
+            let cs: Vec<u32> = match workload {
+                Workload::Outage => vec![64],
+                _ if workload.virtual_only() => real_c.iter().copied().chain(virtual_c).collect(),
+                // 512 T2A callers queue for longer than the default 120 s deadline: they would
+                // fail locally, by design, whatever the pacing.
+                Workload::T2aTpm if args.virtual_only => real_c.clone(),
+                Workload::T2aTpm => Vec::new(),
+                _ if args.virtual_only => real_c.iter().copied().chain(virtual_c).collect(),
+                _ => virtual_c.to_vec(),
+            };
+            for c in cs {
+                for &policy in &policies {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_time()
+                        .start_paused(true)
+                        .build()
+                        .context("cannot start the runtime")?;
+                    let result =
+                        runtime.block_on(virtual_run(workload, c, requests, policy, latency));
+                    eprintln!("{}", progress(&result));
+                    results.push(result);
+                }
             }
         }
     }
@@ -243,16 +369,17 @@ pub fn run(args: &GoodputArgs, _lang: Lang, out: &mut impl Write) -> anyhow::Res
 
 fn progress(r: &RunResult) -> String {
     format!(
-        "{} {:?} C={} {}: ok {} failed {} calls {} wasted {:.1}% time {:.2}x",
+        "{} {:?} L={} C={} {}: ok {} failed {} calls {} wasted {:.1}% time {:.2}x floor",
         r.workload.name(),
         r.clock,
+        r.latency,
         r.concurrency,
         r.policy.name(),
         r.ok,
         r.failed,
         r.calls,
         r.wasted_pct,
-        r.time_vs_ideal
+        r.time_vs_floor
     )
 }
 
@@ -320,15 +447,27 @@ async fn drive(
     tally
 }
 
-fn result(
+/// How one run was set up.
+#[derive(Clone, Copy)]
+struct Setup<'a> {
     workload: Workload,
     clock: Clock,
     concurrency: u32,
     policy: Policy,
     requests: u32,
-    tally: Tally,
-    calls: u64,
-) -> RunResult {
+    latency: &'a LatencyArg,
+}
+
+fn result(setup: Setup<'_>, tally: Tally, calls: u64) -> RunResult {
+    let Setup {
+        workload,
+        clock,
+        concurrency,
+        policy,
+        requests,
+        latency,
+    } = setup;
+    let floor = workload.floor(requests, concurrency, latency.0);
     let mut latencies = tally.latencies;
     latencies.sort_by(f64::total_cmp);
     let p99 = latencies
@@ -352,12 +491,18 @@ fn result(
         calls,
         wasted_pct: wasted_pct(calls, tally.ok),
         seconds: tally.seconds,
+        latency: match workload {
+            Workload::ConcurrencyCap => format!("{}s (its own)", CAP_CALL.as_secs()),
+            _ => latency.to_string(),
+        },
         ideal_seconds: ideal,
         time_vs_ideal: if ideal > 0.0 {
             tally.seconds / ideal
         } else {
             0.0
         },
+        floor_seconds: floor,
+        time_vs_floor: tally.seconds / floor,
         p99_latency_s: p99,
         recovery_s: recovery,
     }
@@ -384,13 +529,15 @@ async fn virtual_run(
     concurrency: u32,
     requests: u32,
     policy: Policy,
-    latency_ms: u64,
+    latency: &LatencyArg,
 ) -> RunResult {
-    let latency = Duration::from_millis(latency_ms);
-    let mut sim = Simulated::new(workload.limits(), latency);
+    let mut sim = Simulated::new(workload.limits(), Duration::ZERO)
+        .with_latency(workload.latency(latency.0), 5);
     match workload {
         Workload::Outage => sim = sim.with_outage(OUTAGE.0, OUTAGE.1),
         Workload::StrayRefusals => sim = sim.with_stray_refusals(STRAY_SHARE, 7),
+        Workload::StrayRefusals20 => sim = sim.with_stray_refusals(STRAY_SHARE_20, 7),
+        Workload::Overload => sim = sim.with_overload(OVERLOAD_SHARE, 7),
         _ => {}
     }
     let sim = Arc::new(Upstream::Simulated(Box::new(sim)));
@@ -404,15 +551,15 @@ async fn virtual_run(
         Upstream::Simulated(s) => s.calls(),
         Upstream::Http(_) => 0,
     };
-    result(
+    let setup = Setup {
         workload,
-        Clock::Virtual,
+        clock: Clock::Virtual,
         concurrency,
         policy,
         requests,
-        tally,
-        calls,
-    )
+        latency,
+    };
+    result(setup, tally, calls)
 }
 
 /// From [`STEP_AT`] on, another process spends half the account's limit, evenly. Counts the
@@ -455,6 +602,7 @@ async fn real_runs(
     concurrency: u32,
     requests: u32,
     policies: &[Policy],
+    latency: &LatencyArg,
 ) -> anyhow::Result<Vec<RunResult>> {
     let mut runs = Vec::new();
     for &policy in policies {
@@ -462,9 +610,14 @@ async fn real_runs(
             keys: vec![workload.limits()],
             ..MockConfig::default()
         };
-        let server = MockServer::start("127.0.0.1:0".parse()?, config, Scenario::default())
+        let scenario = Scenario::new(5).with(EndpointFaults {
+            latency: workload.latency(latency.0),
+            ..EndpointFaults::on(None)
+        });
+        let server = MockServer::start("127.0.0.1:0".parse()?, config, scenario)
             .await
             .context("cannot start the mock")?;
+        let latency = latency.clone();
         runs.push(tokio::spawn(async move {
             let http = Http {
                 client: reqwest::Client::builder()
@@ -493,15 +646,15 @@ async fn real_runs(
             });
             let calls = server.stats().requests.saturating_sub(theirs);
             let _ = server.stop().await;
-            result(
+            let setup = Setup {
                 workload,
-                Clock::Real,
+                clock: Clock::Real,
                 concurrency,
                 policy,
                 requests,
-                tally,
-                calls,
-            )
+                latency: &latency,
+            };
+            result(setup, tally, calls)
         }));
     }
     let mut out = Vec::new();
@@ -516,17 +669,23 @@ fn print_table(results: &[RunResult], requests: u32, out: &mut impl Write) -> an
         out,
         "mmerr bench goodput: {requests} requests per run, limits unknown to every client; chat at 30 req/s, T2A at 30,000 characters per minute"
     )?;
+    writeln!(
+        out,
+        "floor: the least time the account and the callers allow, max(ideal + L, N × L ÷ C) with L the mean call latency (for 20 in flight, N × L ÷ min(C, 20)); ideal: the account's time with calls answered at once"
+    )?;
     let mut table = Table::new();
     table.load_style(presets::UTF8_BORDERS_ONLY);
     table.set_header([
         "workload",
         "clock",
+        "latency",
         "C",
         "client",
         "ok",
         "failed",
         "calls",
         "wasted %",
+        "time ÷ floor",
         "time ÷ ideal",
         "p99 latency s",
         "recovery s",
@@ -535,12 +694,14 @@ fn print_table(results: &[RunResult], requests: u32, out: &mut impl Write) -> an
         table.add_row([
             r.workload.name().to_string(),
             format!("{:?}", r.clock).to_lowercase(),
+            r.latency.clone(),
             r.concurrency.to_string(),
             r.policy.name().to_string(),
             r.ok.to_string(),
             r.failed.to_string(),
             r.calls.to_string(),
             format!("{:.1}", r.wasted_pct),
+            format!("{:.2}", r.time_vs_floor),
             format!("{:.2}", r.time_vs_ideal),
             format!("{:.2}", r.p99_latency_s),
             r.recovery_s.map_or("-".to_string(), |s| format!("{s:.1}")),
