@@ -248,7 +248,8 @@ mod limits {
     async fn the_deadline_holds() {
         let scenario = Scenario::new(3).with(
             EndpointFaults::on(Some(Endpoint::Chat))
-                .sequence([Action::Code(ErrorCode::RATE_LIMIT); 20])
+                // Gateway pages come after the latency (refusals would come at once).
+                .sequence([Action::Html502; 20])
                 .latency(300, 300),
         );
         let server = mock(scenario).await;

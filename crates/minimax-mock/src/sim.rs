@@ -52,6 +52,8 @@ pub struct Simulated {
     account: Mutex<Account>,
     latency: Latency,
     latency_rng: Mutex<fastrand::Rng>,
+    /// The longest latency drawn so far.
+    longest: Mutex<Duration>,
     refusal_latency: Duration,
     /// The share of calls answered 2064 (the cluster overloaded, not a limit of the account),
     /// and the generator that picks them.
@@ -73,6 +75,7 @@ impl Simulated {
             account: Mutex::new(Account::new_at(limits, Instant::now().into_std())),
             latency: Latency::fixed(latency),
             latency_rng: Mutex::new(fastrand::Rng::with_seed(11)),
+            longest: Mutex::new(Duration::ZERO),
             refusal_latency: Duration::from_millis(20),
             overload: None,
             outage: None,
@@ -111,6 +114,11 @@ impl Simulated {
     pub fn with_stray_refusals(mut self, share: f64, seed: u64) -> Simulated {
         self.stray = Some((share, Mutex::new(fastrand::Rng::with_seed(seed))));
         self
+    }
+
+    /// The longest latency an answer took so far: no run of calls ends sooner.
+    pub fn longest_latency(&self) -> Duration {
+        *lock(&self.longest)
     }
 
     /// Calls answered so far (the API's view: every attempt counts).
@@ -183,7 +191,10 @@ impl Simulated {
         let wait = if refused {
             self.refusal_latency
         } else {
-            self.latency.sample(&mut lock(&self.latency_rng))
+            let drawn = self.latency.sample(&mut lock(&self.latency_rng));
+            let mut longest = lock(&self.longest);
+            *longest = (*longest).max(drawn);
+            drawn
         };
         tokio::time::sleep(wait).await;
         drop(slot);

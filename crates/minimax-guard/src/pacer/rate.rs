@@ -94,6 +94,8 @@ pub struct RateControl {
     last_refused: Option<Instant>,
     /// The latest release refused.
     last_refused_release: Option<u64>,
+    /// The refused release that began the current streak.
+    streak_release: u64,
     /// During a streak, the one release out probing the account.
     probe: Option<u64>,
     succeeded: bool,
@@ -103,9 +105,8 @@ pub struct RateControl {
     first_sent: u64,
     /// How long refusals take to come back (the slowest recently, decaying).
     refusal_latency: Duration,
-    /// Since the last long streak ended: when, and successes since.
+    /// When the last long streak ended (a windowed limit's cycle began).
     cycle_start: Instant,
-    cycle_successes: u32,
     /// In a fleet: the rate the fleet's shared schedule sends at, which replaces what this
     /// process measures (it sends only its share).
     fleet_rate: Option<f64>,
@@ -131,13 +132,13 @@ impl RateControl {
             streak_began: None,
             last_refused: None,
             last_refused_release: None,
+            streak_release: 0,
             probe: None,
             succeeded: false,
             sent: VecDeque::new(),
             first_sent: 0,
             refusal_latency: Duration::ZERO,
             cycle_start: now,
-            cycle_successes: 0,
             fleet_rate: None,
             fleet_members: 1,
         }
@@ -397,8 +398,12 @@ impl RateControl {
         if let Some(sent) = self.sent_mut(release) {
             sent.ok = true;
         }
-        self.streak_ended(now);
-        self.cycle_successes += 1;
+        // A success of a request sent before the streak began says nothing of the account now
+        // (at MiniMax's latencies it comes seconds after the refusals that started the streak).
+        if self.streak == 0 || release > self.streak_release {
+            self.streak_ended(now);
+        }
+        self.succeeded = true;
     }
 
     /// A long streak of throttles ended in a success at `now`: the limit is a window, which let
@@ -420,8 +425,15 @@ impl RateControl {
         let refusing = refused_at.saturating_duration_since(began).as_secs_f64();
         // A process of a fleet sees only its share of what the window let through.
         let windowed = refusing <= 4.0 * sending && self.fleet_rate.is_none();
-        if windowed && self.cycle_successes >= WINDOW_EVIDENCE && active > 0.0 {
-            let at_most = f64::from(self.cycle_successes) / active;
+        // What the window let through: the requests sent in the cycle before the refusals and
+        // let through, by when they were sent (their answers may still be on their way).
+        let through = self
+            .sent
+            .iter()
+            .filter(|s| s.at >= self.cycle_start && s.at < began && self.let_through(s, now))
+            .count() as u32;
+        if windowed && through >= WINDOW_EVIDENCE && active > 0.0 {
+            let at_most = f64::from(through) / active;
             if at_most < self.rate {
                 self.phase = Phase::Cubic {
                     w_max: at_most,
@@ -433,7 +445,6 @@ impl RateControl {
             }
         }
         self.cycle_start = now;
-        self.cycle_successes = 0;
     }
 
     /// The probing slope after a cut that found the limit at `limit`: a limit found where the
@@ -507,6 +518,9 @@ impl RateControl {
                 .map_or(release, |r| r.max(release)),
         );
         if release >= self.streak_from {
+            if self.streak == 0 {
+                self.streak_release = release;
+            }
             self.streak += 1;
             self.streak_began.get_or_insert(now);
             self.streak_from = self.released;
@@ -600,9 +614,13 @@ mod tests {
             assert!(!rate.throttled(r, now, None), "sent before the cut");
         }
         assert_eq!(rate.rate(), after);
+        // A request sent after the cut is let through; the next refusal is a new episode. (A
+        // success of a request sent before the refusals would not end their streak.)
+        now += Duration::from_millis(40);
+        let fresh = rate.release(now, true);
+        rate.succeeded(fresh, now);
         now += Duration::from_millis(40);
         let next = rate.release(now, true);
-        rate.succeeded(releases[2], now);
         assert!(rate.throttled(next, now, None), "a new episode");
     }
 

@@ -167,15 +167,18 @@ impl Workload {
 
     /// The least time the account and `concurrency` callers allow for `n` requests whose
     /// calls take `latency` on average: the account's time for them plus the last call's
-    /// length, or each caller's calls one after another, whichever is longer.
-    fn floor(self, n: u32, concurrency: u32, latency: Latency) -> f64 {
+    /// length, or each caller's calls one after another, whichever is longer; and never less
+    /// than the longest call (`longest`, up to the deadline).
+    fn floor(self, n: u32, concurrency: u32, latency: Latency, longest: Duration) -> f64 {
         let mean = self.latency(latency).mean().as_secs_f64();
-        match self {
+        let longest = longest.min(DEADLINE).as_secs_f64();
+        let floor = match self {
             Workload::ConcurrencyCap => {
                 f64::from(n) * mean / f64::from(concurrency.clamp(1, CAP_IN_FLIGHT))
             }
             _ => (self.ideal(n) + mean).max(f64::from(n) * mean / f64::from(concurrency.max(1))),
-        }
+        };
+        floor.max(longest)
     }
 
     /// The shortest time any client could take for `n` requests, calls answered at once.
@@ -263,6 +266,8 @@ const OVERLOAD_SHARE: f64 = 0.10;
 /// The concurrency-cap workload: calls in flight allowed, and how long each takes.
 const CAP_IN_FLIGHT: u32 = 20;
 const CAP_CALL: Duration = Duration::from_secs(10);
+/// Every client's deadline for a call (the guard's default).
+const DEADLINE: Duration = Duration::from_secs(120);
 /// When the second process starts in the step workload.
 const STEP_AT: Duration = Duration::from_secs(10);
 
@@ -458,7 +463,7 @@ struct Setup<'a> {
     latency: &'a LatencyArg,
 }
 
-fn result(setup: Setup<'_>, tally: Tally, calls: u64) -> RunResult {
+fn result(setup: Setup<'_>, tally: Tally, calls: u64, longest: Duration) -> RunResult {
     let Setup {
         workload,
         clock,
@@ -467,7 +472,7 @@ fn result(setup: Setup<'_>, tally: Tally, calls: u64) -> RunResult {
         requests,
         latency,
     } = setup;
-    let floor = workload.floor(requests, concurrency, latency.0);
+    let floor = workload.floor(requests, concurrency, latency.0, longest);
     let mut latencies = tally.latencies;
     latencies.sort_by(f64::total_cmp);
     let p99 = latencies
@@ -547,9 +552,9 @@ async fn virtual_run(
     if let Some((task, _)) = competitor {
         task.abort();
     }
-    let calls = match &*sim {
-        Upstream::Simulated(s) => s.calls(),
-        Upstream::Http(_) => 0,
+    let (calls, longest) = match &*sim {
+        Upstream::Simulated(s) => (s.calls(), s.longest_latency()),
+        Upstream::Http(_) => (0, Duration::ZERO),
     };
     let setup = Setup {
         workload,
@@ -559,7 +564,7 @@ async fn virtual_run(
         requests,
         latency,
     };
-    result(setup, tally, calls)
+    result(setup, tally, calls, longest)
 }
 
 /// From [`STEP_AT`] on, another process spends half the account's limit, evenly. Counts the
@@ -654,7 +659,8 @@ async fn real_runs(
                 requests,
                 latency: &latency,
             };
-            result(setup, tally, calls)
+            let longest = Duration::from_millis(workload.latency(latency.0).max_ms);
+            result(setup, tally, calls, longest)
         }));
     }
     let mut out = Vec::new();
@@ -671,7 +677,7 @@ fn print_table(results: &[RunResult], requests: u32, out: &mut impl Write) -> an
     )?;
     writeln!(
         out,
-        "floor: the least time the account and the callers allow, max(ideal + L, N × L ÷ C) with L the mean call latency (for 20 in flight, N × L ÷ min(C, 20)); ideal: the account's time with calls answered at once"
+        "floor: the least time the account and the callers allow, max(ideal + L, N × L ÷ C, the longest call) with L the mean call latency (for 20 in flight, N × L ÷ min(C, 20)); ideal: the account's time with calls answered at once"
     )?;
     let mut table = Table::new();
     table.load_style(presets::UTF8_BORDERS_ONLY);
