@@ -297,3 +297,89 @@ async fn an_outage_costs_few_calls_and_the_pace_returns_soon_after() {
     // 300 before the outage, 1200 after it at 30 per second: about 40 s after its end.
     assert!(run.seconds <= 70.0 + 1200.0 / 30.0 + 10.0, "{run:?}");
 }
+
+/// Calls that take seconds, as MiniMax's do: the pace must not wait for answers to judge the
+/// rate. Floor: the account's time for the requests plus one call, or each caller's calls one
+/// after another, whichever is longer.
+mod at_real_latencies {
+    use super::*;
+    use minimax_mock::Latency;
+
+    fn floor(ideal: f64, latency: f64, requests: u32, concurrency: u32) -> f64 {
+        (ideal + latency).max(f64::from(requests) * latency / f64::from(concurrency))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bucket_is_used_whole_when_calls_take_seconds() {
+        for (latency, concurrency) in [(3.0, 128), (10.0, 512), (1.0, 32)] {
+            let config = limits(|c| c.burst = Some(10));
+            let account = Arc::new(Simulated::new(config, Duration::from_secs_f64(latency)));
+            let run = run(Executor::default(), account, chat(), 1000, concurrency).await;
+            let floor = floor(990.0 / 30.0, latency, 1000, concurrency);
+            assert_eq!(run.failed, 0, "{latency} s, C={concurrency}: {run:?}");
+            assert!(
+                run.wasted() <= 0.03,
+                "{latency} s, C={concurrency}: {run:?}"
+            );
+            assert!(
+                run.seconds <= floor * 1.1,
+                "{latency} s, C={concurrency}: {run:?}, floor {floor:.1} s"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fixed_window_is_learned_when_calls_take_seconds() {
+        for (latency, concurrency) in [(3.0, 128), (10.0, 512)] {
+            let config = limits(|c| {
+                c.rpm_mode = RpmMode::FixedWindow;
+                c.window_secs = 10;
+            });
+            let account = Arc::new(Simulated::new(config, Duration::from_secs_f64(latency)));
+            let run = run(Executor::default(), account, chat(), 1000, concurrency).await;
+            // 300 at each window's start: the last third of the requests in the fourth window.
+            let floor = floor(30.0, latency, 1000, concurrency);
+            assert_eq!(run.failed, 0, "{latency} s, C={concurrency}: {run:?}");
+            assert!(
+                run.wasted() <= 0.03,
+                "{latency} s, C={concurrency}: {run:?}"
+            );
+            assert!(
+                run.seconds <= floor * 1.2,
+                "{latency} s, C={concurrency}: {run:?}, floor {floor:.1} s"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_tail_of_latencies_does_not_slow_the_pace() {
+        // Median 3 s, p99 30 s: the pace is set by the account, the time by the slowest calls.
+        let config = limits(|c| c.start_spent = true);
+        let account = Arc::new(Simulated::new(config, Duration::ZERO).with_latency(
+            Latency::log_normal(Duration::from_secs(3), Duration::from_secs(30)),
+            5,
+        ));
+        let run = run(Executor::default(), Arc::clone(&account), chat(), 1000, 512).await;
+        let longest = account.longest_latency().as_secs_f64().min(120.0);
+        let floor = floor(1000.0 / 30.0, 4.9, 1000, 512).max(longest);
+        // One call of this seed's draws outlasts the 120 s deadline.
+        assert!(run.failed <= 1, "{run:?}");
+        assert!(run.wasted() <= 0.03, "{run:?}");
+        assert!(run.seconds <= floor * 1.1, "{run:?}, floor {floor:.1} s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cap_on_calls_in_flight_is_learned_and_held() {
+        // 20 in flight, calls of 10 s, no rate limit: 1041 beyond the cap.
+        let config = KeyConfig {
+            max_concurrent: Some(20),
+            ..KeyConfig::unlimited()
+        };
+        let account = Arc::new(Simulated::new(config, Duration::from_secs(10)));
+        let run = run(Executor::default(), account, chat(), 1000, 128).await;
+        assert_eq!(run.failed, 0, "{run:?}");
+        assert!(run.wasted() <= 0.03, "{run:?}");
+        // 1000 calls of 10 s, 20 at a time.
+        assert!(run.seconds <= 500.0 * 1.05, "{run:?}");
+    }
+}
