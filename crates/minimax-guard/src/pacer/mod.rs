@@ -26,6 +26,7 @@ mod fleet;
 mod group;
 mod permit;
 pub mod rate;
+mod sent;
 pub mod window;
 
 use crate::clock::{Clock, TokioClock};

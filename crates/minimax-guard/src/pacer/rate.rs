@@ -26,7 +26,7 @@
 //!   becomes what got through since the last such streak, spread over that time (the window
 //!   opened between the last refused probe and that success: the middle is taken).
 
-use std::collections::VecDeque;
+use super::sent::SentLog;
 use tokio::time::{Duration, Instant};
 
 /// After a throttle the rate is cut to this share of the rate the account accepted.
@@ -51,9 +51,7 @@ pub const MIN_RATE: f64 = 0.02;
 const HISTORY: usize = 32;
 /// How far back before a refused request's release the accepted rate is measured.
 const ACCEPTED_OVER: Duration = Duration::from_secs(2);
-/// Releases kept, at most, and for at most this long.
-const SENT_KEPT: usize = 8192;
-const SENT_KEPT_FOR: Duration = Duration::from_secs(30);
+
 /// A streak of this many throttles in a row marks a windowed limit (or a spent account).
 const LONG_STREAK: u32 = 3;
 /// Successes a window must have let through before its rate is believed.
@@ -99,12 +97,8 @@ pub struct RateControl {
     /// During a streak, the one release out probing the account.
     probe: Option<u64>,
     succeeded: bool,
-    /// Recent releases, oldest first, with whether each was refused; `first_sent` numbers the
-    /// oldest.
-    sent: VecDeque<Sent>,
-    first_sent: u64,
-    /// How long refusals take to come back (the slowest recently, decaying).
-    refusal_latency: Duration,
+    /// What was sent and how it was answered, by send time.
+    sent: SentLog,
     /// When the last long streak ended (a windowed limit's cycle began).
     cycle_start: Instant,
     /// In a fleet: the rate the fleet's shared schedule sends at, which replaces what this
@@ -135,9 +129,7 @@ impl RateControl {
             streak_release: 0,
             probe: None,
             succeeded: false,
-            sent: VecDeque::new(),
-            first_sent: 0,
-            refusal_latency: Duration::ZERO,
+            sent: SentLog::default(),
             cycle_start: now,
             fleet_rate: None,
             fleet_members: 1,
@@ -234,25 +226,13 @@ impl RateControl {
 
     /// When the probe out counts as let through, if one is out.
     pub fn probe_settles_at(&self) -> Option<Instant> {
-        let probe = self.sent(self.probe?)?;
-        (!probe.refused && !probe.ok).then(|| probe.at + self.refusal_bound())
-    }
-
-    /// How long a request must be out without a refusal to count as let through: twice the
-    /// slowest recent refusal (MiniMax refuses at once; a success takes as long as the call).
-    fn refusal_bound(&self) -> Duration {
-        self.refusal_latency * 2 + REFUSAL_MARGIN
-    }
-
-    /// Whether a release is known to have been let through at `now`.
-    fn let_through(&self, sent: &Sent, now: Instant) -> bool {
-        sent.ok || (!sent.refused && sent.at + self.refusal_bound() <= now)
+        self.sent.settles_at(self.probe?)
     }
 
     /// The probe, once out longer than refusals take, ends the streak as a success would.
     fn settle(&mut self, now: Instant) {
         if let Some(probe) = self.probe
-            && self.sent(probe).is_some_and(|p| self.let_through(p, now))
+            && self.sent.any_let_through(probe, probe + 1, now)
         {
             self.probe = None;
             self.streak_ended(now);
@@ -280,20 +260,7 @@ impl RateControl {
     pub fn release(&mut self, now: Instant, backlogged: bool) -> u64 {
         self.settle(now);
         self.grow(now, backlogged);
-        while self.sent.len() >= SENT_KEPT
-            || self
-                .sent
-                .front()
-                .is_some_and(|s| now.saturating_duration_since(s.at) > SENT_KEPT_FOR)
-        {
-            self.sent.pop_front();
-            self.first_sent += 1;
-        }
-        self.sent.push_back(Sent {
-            at: now,
-            refused: false,
-            ok: false,
-        });
+        self.sent.push(now);
         if self.streak > 0 {
             self.probe = Some(self.released);
         }
@@ -350,40 +317,13 @@ impl RateControl {
 
     /// The rate this process released requests at recently.
     fn measured_here(&self, now: Instant) -> Option<f64> {
-        let recent = self.sent.len().min(HISTORY);
-        let oldest = self.sent.get(self.sent.len().checked_sub(recent)?)?;
-        let span = now.saturating_duration_since(oldest.at).as_secs_f64();
-        (recent >= 4 && span > 0.0).then(|| recent as f64 / span)
-    }
-
-    /// Release `release`, while it is remembered.
-    fn sent(&self, release: u64) -> Option<&Sent> {
-        let index = usize::try_from(release.checked_sub(self.first_sent)?).ok()?;
-        self.sent.get(index)
-    }
-
-    fn sent_mut(&mut self, release: u64) -> Option<&mut Sent> {
-        let index = usize::try_from(release.checked_sub(self.first_sent)?).ok()?;
-        self.sent.get_mut(index)
+        self.sent.sending_rate(HISTORY, now)
     }
 
     /// The rate the account let requests through at, by when they were sent, over the
-    /// [`ACCEPTED_OVER`] before `before` (a refused request's release). A request counts as let
-    /// through once it has been out longer than refusals take (twice the slowest recent one).
+    /// [`ACCEPTED_OVER`] before `before` (a refused request's release).
     fn accepted(&self, before: Instant, now: Instant) -> Option<f64> {
-        let settled = now.checked_sub(self.refusal_latency * 2 + REFUSAL_MARGIN)?;
-        let end = before.min(settled);
-        let start = end.checked_sub(ACCEPTED_OVER)?;
-        let oldest = self.sent.front()?.at;
-        let span = end
-            .saturating_duration_since(start.max(oldest))
-            .as_secs_f64();
-        let through = self
-            .sent
-            .iter()
-            .filter(|s| s.at >= start && s.at < end && !s.refused)
-            .count();
-        let here = (through >= 4 && span > 0.0).then(|| through as f64 / span)?;
+        let here = self.sent.let_through_rate(before, ACCEPTED_OVER, now)?;
         match self.fleet_rate {
             // A process of a fleet sees its share of what the account accepted: the fleet's
             // turns interleave, so the share accepted is the share sent.
@@ -395,9 +335,7 @@ impl RateControl {
     /// Release `release` succeeded at `now`.
     pub fn succeeded(&mut self, release: u64, now: Instant) {
         self.answered(release);
-        if let Some(sent) = self.sent_mut(release) {
-            sent.ok = true;
-        }
+        self.sent.succeeded(release);
         // A success of a request sent before the streak began says nothing of the account now
         // (at MiniMax's latencies it comes seconds after the refusals that started the streak).
         if self.streak == 0 || release > self.streak_release {
@@ -427,11 +365,7 @@ impl RateControl {
         let windowed = refusing <= 4.0 * sending && self.fleet_rate.is_none();
         // What the window let through: the requests sent in the cycle before the refusals and
         // let through, by when they were sent (their answers may still be on their way).
-        let through = self
-            .sent
-            .iter()
-            .filter(|s| s.at >= self.cycle_start && s.at < began && self.let_through(s, now))
-            .count() as u32;
+        let through = self.sent.let_through_between(self.cycle_start, began, now);
         if windowed && through >= WINDOW_EVIDENCE && active > 0.0 {
             let at_most = f64::from(through) / active;
             if at_most < self.rate {
@@ -486,29 +420,21 @@ impl RateControl {
         server_wait: Option<Duration>,
     ) -> bool {
         self.answered(release);
-        let sent_at = self.sent(release).map(|s| s.at);
-        if let Some(at) = sent_at {
-            let took = now.saturating_duration_since(at);
-            self.refusal_latency = took.max(self.refusal_latency.mul_f64(REFUSAL_DECAY));
-        }
-        if let Some(sent) = self.sent_mut(release) {
-            sent.refused = true;
-        }
+        let sent_at = self.sent.refused(release, now);
         // Judged by when requests were sent, not by when answers came: a request sent since the
         // last refused one and let through ends the streak (its success may take seconds to
         // come back), and any request let through shows the account is not spent.
-        let since = self.last_refused_release.map_or(self.first_sent, |r| r + 1);
-        let through_since = (since..release)
-            .filter_map(|r| self.sent(r))
-            .any(|s| self.let_through(s, now));
+        let since = self
+            .last_refused_release
+            .map_or(self.sent.first(), |r| r + 1);
+        let through_since = self.sent.any_let_through(since, release, now);
         if through_since && self.streak > 0 {
             self.streak_ended(now);
         }
         if !self.succeeded
             && self
                 .sent
-                .iter()
-                .any(|s| !s.refused && self.let_through(s, now))
+                .any_let_through(self.sent.first(), self.released, now)
         {
             self.succeeded = true;
         }
@@ -548,19 +474,6 @@ impl RateControl {
         true
     }
 }
-
-/// One release: when it left, and how it was answered so far.
-#[derive(Debug, Clone, Copy)]
-struct Sent {
-    at: Instant,
-    refused: bool,
-    ok: bool,
-}
-
-/// Added to twice the slowest refusal before a request out that long counts as let through.
-const REFUSAL_MARGIN: Duration = Duration::from_millis(10);
-/// The slowest refusal remembered shrinks by this share with each refusal.
-const REFUSAL_DECAY: f64 = 0.9;
 
 /// Seconds from a cut to the cubic's plateau.
 fn plateau() -> f64 {
