@@ -1,6 +1,11 @@
 //! The request rate of one limit group, learned from what the API answers. Pure: every method
 //! takes the time, so the rules can be tested without a clock.
 //!
+//! Its state, in three parts: the [`Phase`] (slow start, or the cubic after a cut), a
+//! `Streak` while the account refuses request after request (holds, one probe at a time, a
+//! window found when it ends), and a `Fleet` while it follows a fleet's shared pace; its
+//! evidence is the record of what was sent and how it was answered, by send time (`sent`).
+//!
 //! The rules, and why (the AWS SDKs' adaptive mode, the best-known design, fails requests from
 //! 32 concurrent callers up because it breaks each of them):
 //! - **Start near the documented rate**, not at a crawl, and grow ×2 per second while callers
@@ -85,27 +90,20 @@ pub struct RateControl {
     cut_from: u64,
     /// Throttles of releases before this number do not lengthen the streak again.
     streak_from: u64,
-    streak: u32,
+    /// Refusals in a row, when the account is refusing: holds, probes, and the window's end.
+    streak: Option<Streak>,
     hold_until: Option<Instant>,
-    /// The first and the last throttle of the current streak.
-    streak_began: Option<Instant>,
     last_refused: Option<Instant>,
     /// The latest release refused.
     last_refused_release: Option<u64>,
-    /// The refused release that began the current streak.
-    streak_release: u64,
-    /// During a streak, the one release out probing the account.
-    probe: Option<u64>,
     succeeded: bool,
     /// What was sent and how it was answered, by send time.
     sent: SentLog,
     /// When the last long streak ended (a windowed limit's cycle began).
     cycle_start: Instant,
-    /// In a fleet: the rate the fleet's shared schedule sends at, which replaces what this
-    /// process measures (it sends only its share).
-    fleet_rate: Option<f64>,
-    /// In a fleet: the processes sending, each of which grows the fleet's rate in slow start.
-    fleet_members: u32,
+    /// In a fleet: the fleet's pace, which replaces what this process measures (it sends
+    /// only its share).
+    fleet: Option<Fleet>,
 }
 
 impl RateControl {
@@ -121,18 +119,14 @@ impl RateControl {
             released: 0,
             cut_from: 0,
             streak_from: 0,
-            streak: 0,
+            streak: None,
             hold_until: None,
-            streak_began: None,
             last_refused: None,
             last_refused_release: None,
-            streak_release: 0,
-            probe: None,
             succeeded: false,
             sent: SentLog::default(),
             cycle_start: now,
-            fleet_rate: None,
-            fleet_members: 1,
+            fleet: None,
         }
     }
 
@@ -148,9 +142,11 @@ impl RateControl {
         members: u32,
         now: Instant,
     ) {
-        let joining = self.fleet_rate.is_none();
-        self.fleet_rate = Some(rate);
-        self.fleet_members = members.max(1);
+        let joining = self.fleet.is_none();
+        self.fleet = Some(Fleet {
+            rate,
+            members: members.max(1),
+        });
         if new_epoch {
             if w_max > 0.0 {
                 // A process joining (or rejoining) a fleet that found its limit long ago
@@ -179,8 +175,7 @@ impl RateControl {
     /// cubic, scaled to the whole account, would take every process back to the account's
     /// rate).
     pub fn go_alone(&mut self, share: f64, now: Instant) {
-        if self.fleet_rate.take().is_some() {
-            self.fleet_members = 1;
+        if self.fleet.take().is_some() {
             self.rate = self.rate.min(share).clamp(MIN_RATE, self.ceiling);
             let past_plateau = Duration::from_secs_f64(plateau());
             self.phase = Phase::Cubic {
@@ -194,7 +189,7 @@ impl RateControl {
 
     /// Whether the rate follows a fleet's.
     pub fn in_fleet(&self) -> bool {
-        self.fleet_rate.is_some()
+        self.fleet.is_some()
     }
 
     /// The rate now, in requests per second.
@@ -226,27 +221,26 @@ impl RateControl {
 
     /// When the probe out counts as let through, if one is out.
     pub fn probe_settles_at(&self) -> Option<Instant> {
-        self.sent.settles_at(self.probe?)
+        self.sent.settles_at(self.streak?.probe?)
     }
 
     /// The probe, once out longer than refusals take, ends the streak as a success would.
     fn settle(&mut self, now: Instant) {
-        if let Some(probe) = self.probe
+        if let Some(probe) = self.streak.and_then(|s| s.probe)
             && self.sent.any_let_through(probe, probe + 1, now)
         {
-            self.probe = None;
             self.streak_ended(now);
         }
     }
 
     /// A streak of throttles (if any) ended at `now` with a request let through.
     fn streak_ended(&mut self, now: Instant) {
-        if self.streak >= LONG_STREAK {
-            self.end_long_streak(now);
+        if let Some(streak) = self.streak.take()
+            && streak.refusals >= LONG_STREAK
+        {
+            self.end_long_streak(streak.began, now);
         }
         self.succeeded = true;
-        self.streak = 0;
-        self.streak_began = None;
     }
 
     /// Holds every request until `until` (a server's `retry-after`).
@@ -261,8 +255,8 @@ impl RateControl {
         self.settle(now);
         self.grow(now, backlogged);
         self.sent.push(now);
-        if self.streak > 0 {
-            self.probe = Some(self.released);
+        if let Some(streak) = &mut self.streak {
+            streak.probe = Some(self.released);
         }
         self.released += 1;
         self.released - 1
@@ -270,8 +264,10 @@ impl RateControl {
 
     /// Release `release` ended without a word on the limits (an error, or dropped).
     pub fn answered(&mut self, release: u64) {
-        if self.probe == Some(release) {
-            self.probe = None;
+        if let Some(streak) = &mut self.streak
+            && streak.probe == Some(release)
+        {
+            streak.probe = None;
         }
     }
 
@@ -280,13 +276,13 @@ impl RateControl {
         let elapsed = now.saturating_duration_since(self.grown_at).as_secs_f64();
         self.grown_at = now;
         // Grow only while callers wait for the pace, and not during a streak of throttles.
-        if !backlogged || self.streak > 0 {
+        if !backlogged || self.streak.is_some() {
             return;
         }
         let target = match self.phase {
             // In a fleet every process grows the shared rate: each by its part.
             Phase::SlowStart => {
-                let part = f64::from(self.fleet_members);
+                let part = f64::from(self.fleet.map_or(1, |f| f.members));
                 self.rate * 2f64.powf(elapsed / DOUBLING.as_secs_f64() / part)
             }
             Phase::Cubic { w_max, at } => {
@@ -307,10 +303,10 @@ impl RateControl {
             .clamp(MIN_RATE, self.ceiling);
     }
 
-    /// The rate requests were released at recently, from the last [`HISTORY`] releases.
+    /// The rate requests were released at recently, from the last few dozen releases.
     pub fn measured(&self, now: Instant) -> Option<f64> {
-        if self.fleet_rate.is_some() {
-            return self.fleet_rate;
+        if let Some(fleet) = self.fleet {
+            return Some(fleet.rate);
         }
         self.measured_here(now)
     }
@@ -324,7 +320,7 @@ impl RateControl {
     /// [`ACCEPTED_OVER`] before `before` (a refused request's release).
     fn accepted(&self, before: Instant, now: Instant) -> Option<f64> {
         let here = self.sent.let_through_rate(before, ACCEPTED_OVER, now)?;
-        match self.fleet_rate {
+        match self.fleet.map(|f| f.rate) {
             // A process of a fleet sees its share of what the account accepted: the fleet's
             // turns interleave, so the share accepted is the share sent.
             Some(fleet) => Some(here / self.measured_here(now)? * fleet),
@@ -338,7 +334,7 @@ impl RateControl {
         self.sent.succeeded(release);
         // A success of a request sent before the streak began says nothing of the account now
         // (at MiniMax's latencies it comes seconds after the refusals that started the streak).
-        if self.streak == 0 || release > self.streak_release {
+        if self.streak.is_none_or(|s| release > s.first_release) {
             self.streak_ended(now);
         }
         self.succeeded = true;
@@ -349,20 +345,19 @@ impl RateControl {
     /// they came at most as fast as over the time up to that probe. The pace grows back to that
     /// rate along the cubic (from 0.95 × it) and probes above it as slowly as possible: a window
     /// is a stable limit. The next cycle starts now, at a time known exactly.
-    fn end_long_streak(&mut self, now: Instant) {
+    fn end_long_streak(&mut self, began: Instant, now: Instant) {
         let refused_at = self.last_refused.unwrap_or(now);
         let active = refused_at
             .saturating_duration_since(self.cycle_start)
             .as_secs_f64();
         // A window refuses for part of each cycle; a refusal much longer than the time requests
         // got through is an outage, which says nothing about the rate.
-        let began = self.streak_began.unwrap_or(refused_at);
         let sending = began
             .saturating_duration_since(self.cycle_start)
             .as_secs_f64();
         let refusing = refused_at.saturating_duration_since(began).as_secs_f64();
         // A process of a fleet sees only its share of what the window let through.
-        let windowed = refusing <= 4.0 * sending && self.fleet_rate.is_none();
+        let windowed = refusing <= 4.0 * sending && self.fleet.is_none();
         // What the window let through: the requests sent in the cycle before the refusals and
         // let through, by when they were sent (their answers may still be on their way).
         let through = self.sent.let_through_between(self.cycle_start, began, now);
@@ -428,7 +423,7 @@ impl RateControl {
             .last_refused_release
             .map_or(self.sent.first(), |r| r + 1);
         let through_since = self.sent.any_let_through(since, release, now);
-        if through_since && self.streak > 0 {
+        if through_since && self.streak.is_some() {
             self.streak_ended(now);
         }
         if !self.succeeded
@@ -444,20 +439,24 @@ impl RateControl {
                 .map_or(release, |r| r.max(release)),
         );
         if release >= self.streak_from {
-            if self.streak == 0 {
-                self.streak_release = release;
-            }
-            self.streak += 1;
-            self.streak_began.get_or_insert(now);
+            let streak = self.streak.get_or_insert(Streak {
+                refusals: 0,
+                began: now,
+                first_release: release,
+                probe: None,
+            });
+            streak.refusals += 1;
+            let refusals = streak.refusals;
             self.streak_from = self.released;
             let probe = Duration::from_secs_f64(1.0 / self.rate)
-                .saturating_mul(1 << (self.streak - 1).min(16))
+                .saturating_mul(1 << (refusals - 1).min(16))
                 .min(MAX_HOLD);
             self.hold(now + server_wait.unwrap_or(probe));
         } else if let Some(wait) = server_wait {
             self.hold(now + wait);
         }
-        if !may_cut || !self.succeeded || self.streak > 1 || release < self.cut_from {
+        let in_a_row = self.streak.map_or(0, |s| s.refusals);
+        if !may_cut || !self.succeeded || in_a_row > 1 || release < self.cut_from {
             return false;
         }
         let sent = self.measured(now).map_or(self.rate, |m| m.min(self.rate));
@@ -473,6 +472,29 @@ impl RateControl {
         self.cut_from = self.released;
         true
     }
+}
+
+/// The fleet's pace as a process of it follows it.
+#[derive(Debug, Clone, Copy)]
+struct Fleet {
+    /// The rate the fleet's shared schedule sends at.
+    rate: f64,
+    /// The processes sending, each of which grows the fleet's rate in slow start.
+    members: u32,
+}
+
+/// Refusals in a row: the account refuses whatever comes, and one probe at a time finds when
+/// it lets requests through again.
+#[derive(Debug, Clone, Copy)]
+struct Streak {
+    /// Refused releases in it.
+    refusals: u32,
+    /// When its first refusal came.
+    began: Instant,
+    /// The refused release that began it: a success of a release sent before says nothing.
+    first_release: u64,
+    /// The one release out probing the account.
+    probe: Option<u64>,
 }
 
 /// Seconds from a cut to the cubic's plateau.
