@@ -6,7 +6,6 @@ use crate::app::Ctx;
 use crate::reply::{self, Failure};
 use axum::http::StatusCode;
 use axum::response::Response;
-use bytes::Bytes;
 use minimax_errors::validate::{Api, ChatRequest, validate_value};
 use minimax_errors::{Endpoint, ErrorCode};
 use serde_json::{Value, json};
@@ -60,12 +59,7 @@ pub(crate) fn complete(ctx: &Ctx<'_>, body: Value) -> Result<Response, Failure> 
             last["base_resp"] = reply::base_resp(ErrorCode::SUCCESS, "");
             events.push_str(&format!("data: {last}\n\n"));
         }
-        return Ok(reply::bytes_response(
-            StatusCode::OK,
-            "text/event-stream",
-            Bytes::from(events),
-            id,
-        ));
+        return Ok(reply::event_stream(events, ctx.decision.stream, id));
     }
     let mut body = json!({
         "id": id,
@@ -163,10 +157,9 @@ pub(crate) fn message(ctx: &Ctx<'_>, body: Value) -> Result<Response, Failure> {
             json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": output_tokens}}),
         );
         event("message_stop", json!({"type": "message_stop"}));
-        return Ok(reply::bytes_response(
-            StatusCode::OK,
-            "text/event-stream",
-            Bytes::from(events),
+        return Ok(reply::event_stream(
+            events,
+            ctx.decision.stream,
             &ctx.trace_id,
         ));
     }

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures_util::StreamExt;
 use minimax_errors::{Dialect, Endpoint, ErrorCode};
 use serde_json::{Value, json};
 
@@ -53,6 +54,40 @@ pub(crate) fn bytes_response(
     trace_id: &str,
 ) -> Response {
     let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    with_trace(&mut response, trace_id);
+    response
+}
+
+/// An event stream of `events` (each ending with its blank line), the first at once and the
+/// rest spread evenly over `over`, as a model writing its answer sends them.
+pub(crate) fn event_stream(events: String, over: std::time::Duration, trace_id: &str) -> Response {
+    if over.is_zero() {
+        return bytes_response(
+            StatusCode::OK,
+            "text/event-stream",
+            Bytes::from(events),
+            trace_id,
+        );
+    }
+    let events: Vec<Bytes> = events
+        .split_inclusive("\n\n")
+        .map(|e| Bytes::copy_from_slice(e.as_bytes()))
+        .collect();
+    let gap = over / u32::try_from(events.len().saturating_sub(1).max(1)).unwrap_or(u32::MAX);
+    let paced = futures_util::stream::iter(events.into_iter().enumerate()).then(
+        move |(i, event)| async move {
+            if i > 0 {
+                tokio::time::sleep(gap).await;
+            }
+            Ok::<_, std::convert::Infallible>(event)
+        },
+    );
+    let mut response = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/event-stream")],
+        Body::from_stream(paced),
+    )
+        .into_response();
     with_trace(&mut response, trace_id);
     response
 }

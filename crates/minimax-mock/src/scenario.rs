@@ -185,8 +185,11 @@ pub struct EndpointFaults {
     pub repeat: bool,
     /// Actions drawn per request with their probabilities (the rest answer normally).
     pub random: Vec<Weighted>,
-    /// Latency added to every request.
+    /// Latency added to every request (for a stream: until its first event).
     pub latency: Latency,
+    /// How long a streamed answer takes from its first event to its last; the events are
+    /// spread evenly over it.
+    pub stream: Latency,
     /// How long a `stall` waits, in milliseconds.
     pub stall_ms: u64,
     /// On streaming T2A with a voice that does not exist: send this many audio chunks before
@@ -204,6 +207,7 @@ impl Default for EndpointFaults {
             repeat: false,
             random: Vec::new(),
             latency: Latency::default(),
+            stream: Latency::default(),
             stall_ms: 60_000,
             voice_error_after_chunks: None,
             retry_after_ms: None,
@@ -327,6 +331,8 @@ pub struct Decision {
     pub action: Action,
     /// Latency to add first.
     pub latency: Duration,
+    /// How long a stream's events are spread over.
+    pub stream: Duration,
     /// How long a stall lasts.
     pub stall: Duration,
     /// For streaming T2A with an unknown voice: chunks before the error.
@@ -369,6 +375,7 @@ impl Injector {
         let none = Decision {
             action: Action::Ok,
             latency: Duration::ZERO,
+            stream: Duration::ZERO,
             stall: Duration::ZERO,
             voice_error_after_chunks: None,
             retry_after_ms: None,
@@ -408,9 +415,11 @@ impl Injector {
                 .map_or(Action::Ok, |w| w.action)
         });
         let latency = faults.latency.sample(rng);
+        let stream = faults.stream.sample(rng);
         Decision {
             action,
             latency,
+            stream,
             stall: Duration::from_millis(faults.stall_ms),
             voice_error_after_chunks: faults.voice_error_after_chunks,
             retry_after_ms: faults.retry_after_ms,

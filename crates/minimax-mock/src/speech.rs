@@ -5,7 +5,6 @@ use crate::chat::{check_sensitive, checked};
 use crate::reply::{self, Failure};
 use axum::http::StatusCode;
 use axum::response::Response;
-use bytes::Bytes;
 use minimax_errors::ErrorCode;
 use minimax_errors::validate::audio::{AudioFacts, AudioPurpose, validate_audio};
 use minimax_errors::validate::{Api, T2aRequest, VoiceCloneRequest};
@@ -105,12 +104,7 @@ pub(crate) fn t2a(ctx: &Ctx<'_>, body: Value) -> Result<Response, Failure> {
             "base_resp": reply::base_resp(ErrorCode::SUCCESS, "success")})
     };
     events.push_str(&format!("data: {last}\n\n"));
-    Ok(reply::bytes_response(
-        StatusCode::OK,
-        "text/event-stream",
-        Bytes::from(events),
-        id,
-    ))
+    Ok(reply::event_stream(events, ctx.decision.stream, id))
 }
 
 /// An uploaded file checked for `purpose` as validation checks it: the first violation's code.

@@ -242,3 +242,44 @@ async fn every_catalog_code_round_trips_through_both_dialects() {
         assert!(compatible.status >= 400);
     }
 }
+
+#[tokio::test]
+async fn a_streamed_answer_is_spread_over_its_duration_after_its_first_event() {
+    use futures_util::StreamExt as _;
+    let scenario = Scenario::new(3).with(EndpointFaults {
+        stream: minimax_mock::Latency::fixed(Duration::from_millis(1_200)),
+        ..EndpointFaults::on(Some(Endpoint::ChatCompatible))
+    });
+    let server = start(config(), scenario).await;
+    let mut body = chat_body();
+    body["stream"] = json!(true);
+    body["messages"][0]["content"] = json!("one two three four five six seven");
+    let started = std::time::Instant::now();
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", server.url()))
+        .bearer_auth(DEMO_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let mut chunks = response.bytes_stream();
+    let first = chunks.next().await.unwrap().unwrap();
+    let first_at = started.elapsed();
+    let mut text = String::from_utf8_lossy(&first).into_owned();
+    while let Some(chunk) = chunks.next().await {
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+    }
+    assert!(
+        text.starts_with("data: ") && text.ends_with("data: [DONE]\n\n"),
+        "{text}"
+    );
+    assert!(
+        first_at < Duration::from_millis(600),
+        "first event after {first_at:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(1_200),
+        "the events were spread: {:?}",
+        started.elapsed()
+    );
+}
