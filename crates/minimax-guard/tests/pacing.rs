@@ -309,6 +309,16 @@ mod at_real_latencies {
         (ideal + latency).max(f64::from(requests) * latency / f64::from(concurrency))
     }
 
+    /// Every request through, at most 3 % of calls wasted, within `seconds`.
+    fn all_through(run: &Run, seconds: f64, case: &str) {
+        assert_eq!(run.failed, 0, "{case}: {run:?}");
+        assert!(run.wasted() <= 0.03, "{case}: {run:?}");
+        assert!(
+            run.seconds <= seconds,
+            "{case}: {run:?}, allowed {seconds:.1} s"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_bucket_is_used_whole_when_calls_take_seconds() {
         for (latency, concurrency) in [(3.0, 128), (10.0, 512), (1.0, 32)] {
@@ -316,15 +326,7 @@ mod at_real_latencies {
             let account = Arc::new(Simulated::new(config, Duration::from_secs_f64(latency)));
             let run = run(Executor::default(), account, chat(), 1000, concurrency).await;
             let floor = floor(990.0 / 30.0, latency, 1000, concurrency);
-            assert_eq!(run.failed, 0, "{latency} s, C={concurrency}: {run:?}");
-            assert!(
-                run.wasted() <= 0.03,
-                "{latency} s, C={concurrency}: {run:?}"
-            );
-            assert!(
-                run.seconds <= floor * 1.1,
-                "{latency} s, C={concurrency}: {run:?}, floor {floor:.1} s"
-            );
+            all_through(&run, floor * 1.1, &format!("{latency} s, C={concurrency}"));
         }
     }
 
@@ -339,15 +341,7 @@ mod at_real_latencies {
             let run = run(Executor::default(), account, chat(), 1000, concurrency).await;
             // 300 at each window's start: the last third of the requests in the fourth window.
             let floor = floor(30.0, latency, 1000, concurrency);
-            assert_eq!(run.failed, 0, "{latency} s, C={concurrency}: {run:?}");
-            assert!(
-                run.wasted() <= 0.03,
-                "{latency} s, C={concurrency}: {run:?}"
-            );
-            assert!(
-                run.seconds <= floor * 1.2,
-                "{latency} s, C={concurrency}: {run:?}, floor {floor:.1} s"
-            );
+            all_through(&run, floor * 1.2, &format!("{latency} s, C={concurrency}"));
         }
     }
 
