@@ -20,6 +20,16 @@ const SLOW: usize = 50;
 const IDLE_LIMIT: Duration = Duration::from_secs(2);
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+/// A child process killed if the test ends before stopping it (a failed assertion).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `mmerr proxy` with its descriptor limit at 256, in front of `upstream`.
 fn proxy_with_few_descriptors(upstream: &str, config: &std::path::Path) -> (Child, String) {
     let mut child = Command::new("sh")
@@ -88,8 +98,9 @@ async fn cut_after(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_connections_do_not_lock_out_working_clients() {
     rlimit::increase_nofile_limit(8_192).unwrap();
-    let (mut mock, _mock_out, mock_addr) =
+    let (mock, _mock_out, mock_addr) =
         common::serve(&["mock", "--addr", "127.0.0.1:0"], "mmerr mock serving on ");
+    let mut mock = Running(mock);
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("proxy.toml");
     std::fs::write(
@@ -97,7 +108,8 @@ async fn hostile_connections_do_not_lock_out_working_clients() {
         format!("idle_timeout_secs = {}\n", IDLE_LIMIT.as_secs()),
     )
     .unwrap();
-    let (mut proxy, url) = proxy_with_few_descriptors(&format!("http://{mock_addr}"), &config);
+    let (proxy, url) = proxy_with_few_descriptors(&format!("http://{mock_addr}"), &config);
+    let mut proxy = Running(proxy);
     let addr = url.trim_start_matches("http://").to_string();
 
     // A working client, connected before the flood (its connection is kept alive).
@@ -164,6 +176,6 @@ async fn hostile_connections_do_not_lock_out_working_clients() {
         slowest_cut <= IDLE_LIMIT + Duration::from_secs(3),
         "a hostile connection was held {slowest_cut:?}, past its limit of {IDLE_LIMIT:?}"
     );
-    common::stop(&mut proxy, "-TERM");
-    common::stop(&mut mock, "-INT");
+    common::stop(&mut proxy.0, "-TERM");
+    common::stop(&mut mock.0, "-INT");
 }
